@@ -1,0 +1,5 @@
+"""Errors the CLI turns into a one-line message instead of a traceback."""
+
+
+class ConfigError(ValueError):
+    """A suite or option is wrong; the message names the file and field."""
