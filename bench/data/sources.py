@@ -1,0 +1,94 @@
+"""Data sources: generate base clips once, stretch them to the durations a suite names, cache both.
+
+Layout of the cache (default .cache/framebench, or $FRAMEBENCH_CACHE):
+    <source>-<params+seed hash>/pool/*.wav + recordings.jsonl          base clips
+    <source>-<params+seed hash>/d<duration>/*.wav + recordings.jsonl   stretched recordings
+Each recording is appended to its folder's manifest once its wav is written, so a killed build
+resumes where it stopped.
+"""
+from __future__ import annotations
+
+import os
+import random
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+from tqdm import tqdm
+
+from bench.data import conversations, scenes, speech
+from bench.data.params import fingerprint, parse_params
+from bench.data.recording import Recording
+from bench.data.stretch import stretch
+from bench.jsonl import JsonlWriter, read_jsonl
+
+
+@dataclass(frozen=True)
+class Source:
+    params_type: type
+    generate: Callable[..., Recording]
+    gap: tuple[float, float]  # seconds of silence between concatenated clips
+    id_prefix: str  # base clip i is "<id_prefix><i:04d>"
+
+
+SOURCES: dict[str, Source] = {
+    "speech": Source(speech.SpeechParams, speech.generate, (0.2, 0.6), "utt"),
+    "conversation": Source(conversations.ConversationParams, conversations.generate, (0.2, 0.8), "conv"),
+    # Scenes carry their own background noise; a gap of digital silence would give them away.
+    "scene": Source(scenes.SceneParams, scenes.generate, (0.0, 0.0), "scene"),
+}
+
+
+def cache_root() -> Path:
+    return Path(os.environ.get("FRAMEBENCH_CACHE", ".cache/framebench"))
+
+
+def seeded_rng(*parts: Any) -> random.Random:
+    return random.Random(fingerprint(*parts))
+
+
+def _cached(folder: Path, ids: list[str], build: Callable[[int], Recording], desc: str) -> list[Recording]:
+    """Recordings `ids` from the folder's manifest, building (and appending) the missing ones."""
+    manifest = folder / "recordings.jsonl"
+    done = {r["id"]: Recording.from_dict(r) for r in read_jsonl(manifest)}
+    missing = [i for i, rid in enumerate(ids) if rid not in done]
+    if missing:
+        folder.mkdir(parents=True, exist_ok=True)
+        with JsonlWriter(manifest) as out:
+            for i in tqdm(missing, desc=desc, unit="clip", leave=False):
+                recording = build(i)
+                out.write(recording.to_dict())
+                done[recording.id] = recording
+    return [done[rid] for rid in ids]
+
+
+def parse_source_params(source: str, raw: dict[str, Any] | None, where: str) -> Any:
+    return parse_params(SOURCES[source].params_type, raw, where)
+
+
+def _folder(source: str, params: Any, seed: int) -> Path:
+    return cache_root() / f"{source}-{fingerprint(params, seed)}"
+
+
+def base_pool(source: str, params: Any, seed: int) -> list[Recording]:
+    spec = SOURCES[source]
+    folder = _folder(source, params, seed) / "pool"
+    ids = [f"{spec.id_prefix}{i:04d}" for i in range(params.pool_size)]
+    return _cached(folder, ids, lambda i: spec.generate(params, ids[i], seeded_rng(source, params, seed, i), folder),
+                   f"generate {source} clips")
+
+
+def recordings(source: str, params: Any, duration: float, n: int, seed: int) -> list[Recording]:
+    """`n` recordings of about `duration` seconds (at least one whole base clip each).
+
+    The j-th recording depends only on (source, params, seed, duration, j), so asking for more
+    later reuses the ones already built.
+    """
+    pool = base_pool(source, params, seed)
+    folder = _folder(source, params, seed) / f"d{duration:g}"
+    gap = SOURCES[source].gap
+    ids = [f"d{duration:g}/{j:03d}" for j in range(n)]
+    return _cached(folder, ids,
+                   lambda j: stretch(pool, duration, seeded_rng(source, params, seed, duration, j), gap,
+                                     folder / f"{j:03d}.wav", ids[j]),
+                   f"stretch {source} to {duration:g}s")
