@@ -1,0 +1,55 @@
+"""Health of an answer: the ways a generated answer goes wrong before its accuracy even matters."""
+from __future__ import annotations
+
+from typing import Any
+
+import jiwer
+import numpy as np
+import pandas as pd
+
+from bench.types import Example, Prediction
+
+FLAGS = ("failed", "unparsable", "out_of_range", "unordered", "wrong_count", "duplicates")
+# Answers a little past the end are rounding, not hallucination.
+RANGE_TOLERANCE = 0.01
+
+
+def answer_health(example: Example, prediction: Prediction, answered: int, expected: int | None) -> dict[str, Any]:
+    """Flags for one answer. `expected` is None when the query does not say how many answers to give."""
+    onsets = [e.onset for e in prediction.events]
+    times = onsets + [e.offset for e in prediction.events if e.offset is not None]
+    failed = prediction.failure is not None
+    keys = [(e.label, round(e.onset, 2)) for e in prediction.events]
+    health: dict[str, Any] = {
+        "failed": failed,
+        "failure_kind": prediction.failure.kind if failed else None,
+        "unparsable": failed and prediction.failure.kind == "unparsable",
+        "out_of_range": any(not (-RANGE_TOLERANCE <= t <= example.audio.duration + RANGE_TOLERANCE)
+                            or not np.isfinite(t) for t in times),
+        "unordered": any(b < a for a, b in zip(onsets, onsets[1:])),
+        "wrong_count": expected is not None and not failed and answered != expected,
+        "duplicates": len(set(keys)) < len(keys),
+    }
+    transcript = example.metadata.get("transcript")
+    if prediction.words is not None and transcript:
+        health["wer"] = float(jiwer.wer(transcript, " ".join(prediction.words) or "<empty>"))
+    return health
+
+
+class HealthMetric:
+    """Accumulates answer health over examples; reports the rate of each flag."""
+
+    def __init__(self) -> None:
+        self._rows: list[dict[str, Any]] = []
+
+    def __call__(self, uri: str, health: dict[str, Any]) -> None:
+        self._rows.append({"uri": uri, **health})
+
+    def summary(self) -> dict[str, float]:
+        if not self._rows:
+            return {}
+        frame = pd.DataFrame(self._rows)
+        out = {f"{flag}_rate": float(frame[flag].mean()) for flag in FLAGS}
+        if "wer" in frame:
+            out["wer"] = float(frame["wer"].dropna().mean())
+        return out

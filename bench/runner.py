@@ -1,0 +1,156 @@
+"""Runs a suite: tasks x durations x methods, one JSONL row per example, written as it finishes.
+
+A run directory is resumable: rows already in results.jsonl are never redone, so a killed run,
+started again with the same command, finishes the rest and every row appears exactly once.
+"""
+from __future__ import annotations
+
+import math
+import shutil
+import sys
+import time
+import traceback
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from tqdm import tqdm
+
+from bench.audio import Audio, AudioError, load_audio
+from bench.examples import build_examples
+from bench.jsonl import JsonlWriter, read_jsonl
+from bench.manifest import RunManifest, now
+from bench.metrics.health import answer_health
+from bench.metrics.speed import SpeedMetric
+from bench.method import Method
+from bench.registry import get_method
+from bench.suite import Suite
+from bench.tasks import get_task
+from bench.types import Event, Example, Failure, Prediction
+
+RUNS_DIR = Path("results/runs")
+RESULTS = "results.jsonl"
+
+
+def row_key(method: str, example_id: str) -> str:
+    return f"{method}|{example_id}"
+
+
+@dataclass
+class WorkItem:
+    example: Example
+    duration: float  # the suite's nominal duration
+
+
+def score_row(method: str, item: WorkItem, prediction: Prediction) -> dict[str, Any]:
+    """Everything the report needs about one answered example."""
+    example = item.example
+    task = get_task(example.task)
+    metrics = task.score(task.new_scorers(), example, scorable(prediction, task.needs_offsets))
+    health = answer_health(example, prediction, task.answer_count(prediction), task.expected_count(example))
+    speed = SpeedMetric()(example.id, prediction.timings, example.audio.duration)
+    return {
+        "key": row_key(method, example.id), "method": method, "task": example.task, "duration": item.duration,
+        "example": example.to_dict(), "prediction": prediction.to_dict(),
+        "metrics": metrics, "health": health, "speed": speed,
+    }
+
+
+def scorable(prediction: Prediction, needs_offsets: bool) -> Prediction:
+    """The answers a metric can take: finite times, and spans that end after they start.
+
+    The row keeps the raw prediction; health flags count what was dropped here.
+    """
+    def ok(e: Event) -> bool:
+        if not math.isfinite(e.onset):
+            return False
+        return not needs_offsets or (e.offset is not None and math.isfinite(e.offset) and e.offset > e.onset)
+
+    return replace(prediction, events=[e for e in prediction.events if ok(e)])
+
+
+def failed(kind: str, message: str, timings: dict[str, float] | None = None) -> Prediction:
+    return Prediction(timings=timings or {}, failure=Failure(kind, message))
+
+
+def predict_batch(method: Method, items: list[WorkItem]) -> list[Prediction]:
+    """Loads audio and asks the method; any failure is recorded per example, never raised."""
+    loaded: list[tuple[int, Example, Audio]] = []
+    predictions: list[Prediction | None] = [None] * len(items)
+    for i, item in enumerate(items):
+        start = time.perf_counter()
+        try:
+            audio = load_audio(item.example.audio.path)
+        except AudioError as e:
+            predictions[i] = failed("audio_error", str(e), {"load_audio": time.perf_counter() - start})
+            continue
+        loaded.append((i, item.example, audio))
+    if loaded:
+        try:
+            answers = method.predict_batch([(ex, audio) for _, ex, audio in loaded])
+            if len(answers) != len(loaded):
+                raise RuntimeError(f"returned {len(answers)} predictions for {len(loaded)} examples")
+        except Exception as e:  # a method bug must not end the run or lose finished rows
+            detail = "".join(traceback.format_exception_only(type(e), e)).strip()
+            answers = [failed("method_error", detail) for _ in loaded]
+        for (i, _, _), answer in zip(loaded, answers):
+            predictions[i] = answer
+    return [p for p in predictions if p is not None]
+
+
+def run_suite(suite: Suite, methods: list[str] | None = None, limit: int | None = None,
+              out_dir: Path | None = None, fresh: bool = False, argv: list[str] | None = None) -> Path:
+    run_dir = out_dir or RUNS_DIR / suite.name
+    if fresh and run_dir.exists():
+        shutil.rmtree(run_dir)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    manifest = RunManifest(run_dir, suite)
+    method_names = methods or list(suite.methods)
+    for name in method_names:
+        get_method(name)
+    session = manifest.start_session(argv or sys.argv, method_names, limit)
+
+    items = [WorkItem(ex, d) for spec in suite.tasks for d in spec.durations
+             for ex in build_examples(spec, d, suite.seed, limit)]
+    results = run_dir / RESULTS
+    done = {row["key"] for row in read_jsonl(results)}
+
+    with JsonlWriter(results) as out:
+        for name in method_names:
+            spec = get_method(name)
+            todo = [it for it in items if it.example.task in spec.tasks and row_key(name, it.example.id) not in done]
+            skipped = sorted({it.example.task for it in items} - spec.tasks)
+            if skipped:
+                print(f"{name}: does not answer {', '.join(skipped)}; skipped", file=sys.stderr)
+            if not todo:
+                continue
+            start = time.perf_counter()
+            try:
+                method = spec.build(suite.method_options.get(name))
+                method.setup()
+            except Exception as e:
+                message = f"{name}: setup failed: {e}"
+                print(f"error: {message}", file=sys.stderr)
+                session["errors"].append(message)
+                manifest.save()
+                continue
+            session["setup_seconds"][name] = round(time.perf_counter() - start, 3)
+            manifest.save()
+            try:
+                with tqdm(total=len(todo), desc=name, unit="ex") as bar:
+                    for i in range(0, len(todo), method.batch_size):
+                        batch = todo[i : i + method.batch_size]
+                        bar.set_postfix_str(f"{batch[0].example.task} {batch[0].duration:g}s")
+                        for item, prediction in zip(batch, predict_batch(method, batch)):
+                            out.write(score_row(name, item, prediction))
+                        bar.update(len(batch))
+            finally:
+                method.close()
+    session["finished"] = now()
+    manifest.save()
+    return run_dir
+
+
+def latest_run(runs_dir: Path = RUNS_DIR) -> Path | None:
+    manifests = sorted(runs_dir.glob("*/manifest.json"), key=lambda p: p.stat().st_mtime)
+    return manifests[-1].parent if manifests else None

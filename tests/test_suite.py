@@ -1,0 +1,62 @@
+from pathlib import Path
+
+import pytest
+
+from bench.errors import ConfigError
+from bench.suite import load_suite
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+@pytest.mark.parametrize("name", ["smoke", "length_generalization"])
+def test_shipped_suites_load(name: str) -> None:
+    suite = load_suite(REPO / "suites" / f"{name}.yaml")
+    assert suite.name == name
+    assert {t.task for t in suite.tasks} == {
+        "word_single", "word_all", "speaker_onset", "diarization", "event_onset", "event_detection"}
+
+
+def test_length_generalization_reaches_ten_minutes() -> None:
+    suite = load_suite(REPO / "suites" / "length_generalization.yaml")
+    assert max(max(t.durations) for t in suite.tasks) >= 600
+    assert min(min(t.durations) for t in suite.tasks) <= 15
+
+
+def _error(tmp_path: Path, text: str) -> str:
+    path = tmp_path / "bad.yaml"
+    path.write_text(text)
+    with pytest.raises(ConfigError) as info:
+        load_suite(path)
+    message = str(info.value)
+    assert str(path) in message and "\n" not in message
+    return message
+
+
+def test_malformed_yaml_names_the_file(tmp_path: Path) -> None:
+    assert "malformed YAML" in _error(tmp_path, "name: [unclosed\n")
+
+
+def test_unknown_method_names_the_field(tmp_path: Path) -> None:
+    message = _error(tmp_path, "durations: [5]\nmethods: [oracle, nope]\ntasks: [word_all]\n")
+    assert "methods[1]" in message and "'nope'" in message
+
+
+def test_unknown_task_names_the_field(tmp_path: Path) -> None:
+    message = _error(tmp_path, "durations: [5]\nmethods: [oracle]\ntasks: [{task: karaoke}]\n")
+    assert "tasks[0].task" in message and "karaoke" in message
+
+
+def test_bad_data_field_names_the_field(tmp_path: Path) -> None:
+    message = _error(tmp_path, "durations: [5]\nmethods: [oracle]\ntasks: [{task: diarization, data: {overlap: high}}]\n")
+    assert "tasks[0].data.overlap" in message
+    message = _error(tmp_path, "durations: [5]\nmethods: [oracle]\ntasks: [{task: diarization, data: {colour: 1}}]\n")
+    assert "tasks[0].data.colour" in message
+
+
+def test_bad_durations(tmp_path: Path) -> None:
+    assert "durations" in _error(tmp_path, "durations: [5, -1]\nmethods: [oracle]\ntasks: [word_all]\n")
+    assert "tasks[0].durations" in _error(tmp_path, "methods: [oracle]\ntasks: [word_all]\n")
+
+
+def test_unknown_top_level_field(tmp_path: Path) -> None:
+    assert "metods" in _error(tmp_path, "durations: [5]\nmetods: [oracle]\nmethods: [oracle]\ntasks: [word_all]\n")
