@@ -1,0 +1,98 @@
+"""Command line: `python -m bench {run,report,score,list}`."""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from bench.errors import ConfigError
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from bench.runner import run_suite
+    from bench.suite import load_suite
+
+    suite = load_suite(args.suite)
+    methods = [m.strip() for m in args.methods.split(",") if m.strip()] if args.methods else None
+    run_dir = run_suite(suite, methods, args.limit, Path(args.out) if args.out else None, args.fresh,
+                        argv=sys.argv)
+    print(f"results: {run_dir / 'results.jsonl'}")
+    print(f"next: python -m bench report {run_dir}")
+    return 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from bench.report import write_report
+    from bench.runner import latest_run
+
+    run_dir = Path(args.run_dir) if args.run_dir else latest_run()
+    if run_dir is None:
+        raise ConfigError("no run found under results/runs; run `python -m bench run SUITE.yaml` first")
+    if not (run_dir / "results.jsonl").exists():
+        raise ConfigError(f"{run_dir}: no results.jsonl; not a run directory")
+    report = write_report(run_dir, timelines=args.timelines)
+    print(report.read_text())
+    print(f"report: {report}")
+    return 0
+
+
+def cmd_score(args: argparse.Namespace) -> int:
+    from bench import score
+
+    return score.main(args)
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    from bench.registry import METHODS
+    from bench.tasks import TASK_NAMES, get_task
+
+    print("tasks:")
+    for name in TASK_NAMES:
+        print(f"  {name:18s} source={get_task(name).source}")
+    print("methods:")
+    for spec in METHODS.values():
+        print(f"  {spec.name:18s} {spec.description}  [tasks: {', '.join(sorted(spec.tasks))}]")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from bench import score
+
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser("run", help="run a suite (resumes an interrupted run in the same --out)")
+    run.add_argument("suite", help="suite YAML, e.g. suites/smoke.yaml")
+    run.add_argument("--methods", help="comma-separated method names (default: the suite's)")
+    run.add_argument("--limit", type=int, help="at most N examples per task and duration")
+    run.add_argument("--out", help="run directory (default results/runs/<suite name>)")
+    run.add_argument("--fresh", action="store_true", help="discard earlier results in the run directory")
+    run.set_defaults(func=cmd_run)
+
+    report = sub.add_parser("report", help="tables and plots of a run (default: the latest run)")
+    report.add_argument("run_dir", nargs="?")
+    report.add_argument("--timelines", type=int, default=6, help="how many example timelines to plot (one per task)")
+    report.set_defaults(func=cmd_report)
+
+    scorer = sub.add_parser("score", help="score reference vs hypothesis files (RTTM, TSV, word JSON)")
+    score.add_arguments(scorer)
+    scorer.set_defaults(func=cmd_score)
+
+    lister = sub.add_parser("list", help="list tasks and methods")
+    lister.set_defaults(func=cmd_list)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if getattr(args, "limit", None) is not None and args.limit < 1:
+        print("error: --limit: expected a whole number >= 1", file=sys.stderr)
+        return 2
+    try:
+        return args.func(args)
+    except ConfigError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted; finished rows are saved, run the same command again to resume", file=sys.stderr)
+        return 130
