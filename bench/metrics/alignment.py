@@ -17,6 +17,8 @@ import numpy as np
 import pandas as pd
 from scipy.optimize import linear_sum_assignment
 
+from bench.metrics import per_file_report
+
 ACCURACY_TOLERANCES_MS = (10, 20, 40, 50, 100, 200)
 # "order": sort both by time, pair i-th with i-th. "hungarian": minimum total |ref - hyp|.
 # "sequence": pair by position in the lists as given (the reference in its order, the
@@ -121,8 +123,4 @@ class AlignmentMetric:
         return self._row(pooled)
 
     def report(self) -> pd.DataFrame:
-        rows = {uri: self._row(f) for uri, f in self._files.items()}
-        rows["TOTAL"] = self.summary()
-        df = pd.DataFrame.from_dict(rows, orient="index")
-        df.index.name = "uri"
-        return df
+        return per_file_report({uri: self._row(f) for uri, f in self._files.items()}, self.summary())

@@ -24,6 +24,7 @@ from pyannote.core import Annotation, Segment, Timeline
 from pyannote.metrics.diarization import DiarizationErrorRate, JaccardErrorRate
 
 from bench.data.formats import to_annotation, to_timeline
+from bench.metrics import per_file_report
 from bench.types import Event
 
 DSCORE_FRAME_STEP = 0.01
@@ -112,8 +113,4 @@ class DiarizationMetric:
         return row
 
     def report(self) -> pd.DataFrame:
-        rows = dict(self._rows)
-        rows["TOTAL"] = self.summary()
-        df = pd.DataFrame.from_dict(rows, orient="index")
-        df.index.name = "uri"
-        return df
+        return per_file_report(self._rows, self.summary())

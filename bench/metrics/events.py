@@ -21,9 +21,14 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-import sed_eval
+
+with warnings.catch_warnings():
+    # dcase_util (under sed_eval) imports pkg_resources, which warns on every start-up.
+    warnings.filterwarnings("ignore", message="pkg_resources is deprecated", category=UserWarning)
+    import sed_eval
 from psds_eval import PSDSEval
 
+from bench.metrics import per_file_report
 from bench.types import Event
 
 POINT_EVENT_DURATION = 1e-3
@@ -121,11 +126,7 @@ class EventMetric:
         return self._evaluate(list(self._files.values()))
 
     def report(self) -> pd.DataFrame:
-        rows = dict(self._rows)
-        rows["TOTAL"] = self.summary()
-        df = pd.DataFrame.from_dict(rows, orient="index")
-        df.index.name = "uri"
-        return df
+        return per_file_report(self._rows, self.summary())
 
 
 class _PSDSEval(PSDSEval):
