@@ -31,7 +31,8 @@ def clip_annotations(example: Example) -> None:
                or (e.offset is not None and e.offset > duration)]
     if not outside:
         return
-    message = f"{example.id}: {len(outside)} reference event(s) outside the audio [0, {duration:.3f}] s; clipped"
+    message = (f"{example.id}: {len(outside)} reference event(s) outside the audio [0, {duration:.3f}] s; "
+               "clipped to it, or dropped if they start after its end")
     print(f"warning: {message}", file=sys.stderr)
     example.metadata.setdefault("warnings", []).append(message)
     example.reference = [

@@ -17,6 +17,7 @@ from typing import Any
 from tqdm import tqdm
 
 from bench.audio import Audio, AudioError, load_audio
+from bench.errors import ConfigError
 from bench.examples import build_examples
 from bench.jsonl import JsonlWriter, read_jsonl
 from bench.manifest import RunManifest, now
@@ -100,14 +101,17 @@ def predict_batch(method: Method, items: list[WorkItem]) -> list[Prediction]:
 
 def run_suite(suite: Suite, methods: list[str] | None = None, limit: int | None = None,
               out_dir: Path | None = None, fresh: bool = False, argv: list[str] | None = None) -> Path:
+    method_names = methods or list(suite.methods)
+    for name in method_names:
+        try:
+            get_method(name)
+        except ConfigError as e:
+            raise ConfigError(f"--methods: {e}") from None
     run_dir = out_dir or RUNS_DIR / suite.name
     if fresh and run_dir.exists():
         shutil.rmtree(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
     manifest = RunManifest(run_dir, suite)
-    method_names = methods or list(suite.methods)
-    for name in method_names:
-        get_method(name)
     session = manifest.start_session(argv or sys.argv, method_names, limit)
 
     items = [WorkItem(ex, d) for spec in suite.tasks for d in spec.durations

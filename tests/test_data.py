@@ -95,3 +95,30 @@ def test_scene_events_and_snr() -> None:
     noise_db = 10 * np.log10(np.mean(samples[quiet] ** 2))
     assert abs(noise_db - params.noise_level_db) < 1.5
     assert len(clip_library()) >= 10
+
+
+@pytest.mark.parametrize("source, params, reader", [
+    ("speech", SpeechParams(pool_size=2), "read_word_json"),
+    ("conversation", ConversationParams(pool_size=2), "read_rttm"),
+    ("scene", SceneParams(pool_size=2), "read_event_tsv"),
+])
+def test_reference_files_beside_the_audio(source: str, params: object, reader: str) -> None:
+    from bench.data import formats
+
+    rec = sources.recordings(source, params, 12.0, 1, seed=9)[0]
+    wav = Path(rec.audio.path)
+    path = wav.with_suffix(sources.SOURCES[source].reference_suffix)
+    events = getattr(formats, reader)(path)[wav.stem]
+    assert [(e.label, e.onset) for e in events] == [(e.label, e.onset) for e in rec.events]
+
+
+def test_annotations_outside_the_audio_are_reported_and_clipped(capsys: pytest.CaptureFixture) -> None:
+    from bench.examples import clip_annotations
+    from bench.types import AudioRef, Event, Example
+
+    example = Example("x", "event_detection", AudioRef("a.wav", 16000, 10.0), "q",
+                      [Event("cat", 1.0, 2.0), Event("cat", 9.5, 11.0), Event("dog", 12.0, 13.0)], 3)
+    clip_annotations(example)
+    assert example.reference == [Event("cat", 1.0, 2.0), Event("cat", 9.5, 10.0)]
+    assert "2 reference event(s) outside the audio" in example.metadata["warnings"][0]
+    assert "outside the audio" in capsys.readouterr().err

@@ -3,6 +3,8 @@
 Layout of the cache (default .cache/framebench, or $FRAMEBENCH_CACHE):
     <source>-<params+seed hash>/pool/*.wav + recordings.jsonl          base clips
     <source>-<params+seed hash>/d<duration>/*.wav + recordings.jsonl   stretched recordings
+Beside each wav lies its reference in the format `bench score` reads: .words.json (speech),
+.rttm (conversations) or .tsv (scenes).
 Each recording is appended to its folder's manifest once its wav is written, so a killed build
 resumes where it stopped.
 """
@@ -18,9 +20,11 @@ from tqdm import tqdm
 
 from bench.data import conversations, scenes, speech
 from bench.data.params import fingerprint, parse_params
+from bench.data.formats import write_event_tsv, write_rttm, write_word_json
 from bench.data.recording import Recording
 from bench.data.stretch import stretch
 from bench.jsonl import JsonlWriter, read_jsonl
+from bench.types import Event
 
 
 @dataclass(frozen=True)
@@ -29,13 +33,17 @@ class Source:
     generate: Callable[..., Recording]
     gap: tuple[float, float]  # seconds of silence between concatenated clips
     id_prefix: str  # base clip i is "<id_prefix><i:04d>"
+    # The reference file written beside each wav, in the format `bench score` reads.
+    reference_suffix: str
+    write_reference: Callable[[Path, dict[str, list[Event]]], None]
 
 
 SOURCES: dict[str, Source] = {
-    "speech": Source(speech.SpeechParams, speech.generate, (0.2, 0.6), "utt"),
-    "conversation": Source(conversations.ConversationParams, conversations.generate, (0.2, 0.8), "conv"),
+    "speech": Source(speech.SpeechParams, speech.generate, (0.2, 0.6), "utt", ".words.json", write_word_json),
+    "conversation": Source(conversations.ConversationParams, conversations.generate, (0.2, 0.8), "conv",
+                           ".rttm", write_rttm),
     # Scenes carry their own background noise; a gap of digital silence would give them away.
-    "scene": Source(scenes.SceneParams, scenes.generate, (0.0, 0.0), "scene"),
+    "scene": Source(scenes.SceneParams, scenes.generate, (0.0, 0.0), "scene", ".tsv", write_event_tsv),
 }
 
 
@@ -47,7 +55,8 @@ def seeded_rng(*parts: Any) -> random.Random:
     return random.Random(fingerprint(*parts))
 
 
-def _cached(folder: Path, ids: list[str], build: Callable[[int], Recording], desc: str) -> list[Recording]:
+def _cached(source: Source, folder: Path, ids: list[str], build: Callable[[int], Recording],
+            desc: str) -> list[Recording]:
     """Recordings `ids` from the folder's manifest, building (and appending) the missing ones."""
     manifest = folder / "recordings.jsonl"
     done = {r["id"]: Recording.from_dict(r) for r in read_jsonl(manifest)}
@@ -57,6 +66,8 @@ def _cached(folder: Path, ids: list[str], build: Callable[[int], Recording], des
         with JsonlWriter(manifest) as out:
             for i in tqdm(missing, desc=desc, unit="clip", leave=False):
                 recording = build(i)
+                wav = Path(recording.audio.path)
+                source.write_reference(wav.with_suffix(source.reference_suffix), {wav.stem: recording.events})
                 out.write(recording.to_dict())
                 done[recording.id] = recording
     return [done[rid] for rid in ids]
@@ -74,7 +85,7 @@ def base_pool(source: str, params: Any, seed: int) -> list[Recording]:
     spec = SOURCES[source]
     folder = _folder(source, params, seed) / "pool"
     ids = [f"{spec.id_prefix}{i:04d}" for i in range(params.pool_size)]
-    return _cached(folder, ids, lambda i: spec.generate(params, ids[i], seeded_rng(source, params, seed, i), folder),
+    return _cached(spec, folder, ids, lambda i: spec.generate(params, ids[i], seeded_rng(source, params, seed, i), folder),
                    f"generate {source} clips")
 
 
@@ -86,9 +97,9 @@ def recordings(source: str, params: Any, duration: float, n: int, seed: int) -> 
     """
     pool = base_pool(source, params, seed)
     folder = _folder(source, params, seed) / f"d{duration:g}"
-    gap = SOURCES[source].gap
+    spec = SOURCES[source]
     ids = [f"d{duration:g}/{j:03d}" for j in range(n)]
-    return _cached(folder, ids,
-                   lambda j: stretch(pool, duration, seeded_rng(source, params, seed, duration, j), gap,
+    return _cached(spec, folder, ids,
+                   lambda j: stretch(pool, duration, seeded_rng(source, params, seed, duration, j), spec.gap,
                                      folder / f"{j:03d}.wav", ids[j]),
                    f"stretch {source} to {duration:g}s")
