@@ -1,4 +1,4 @@
-"""Command line: `python -m bench {run,report,score,list}`."""
+"""Command line: `python -m bench {run,report,score,check,list}`."""
 from __future__ import annotations
 
 import argparse
@@ -42,6 +42,12 @@ def cmd_score(args: argparse.Namespace) -> int:
     return score.main(args)
 
 
+def cmd_check(args: argparse.Namespace) -> int:
+    from bench import check
+
+    return check.main(Path(args.run_dir), Path(args.against), args.update)
+
+
 def cmd_list(args: argparse.Namespace) -> int:
     from bench.registry import METHODS
     from bench.tasks import TASK_NAMES, get_task
@@ -77,6 +83,12 @@ def build_parser() -> argparse.ArgumentParser:
     scorer = sub.add_parser("score", help="score reference vs hypothesis files (RTTM, TSV, word JSON)")
     score.add_arguments(scorer)
     scorer.set_defaults(func=cmd_score)
+
+    gate = sub.add_parser("check", help="fail (exit 1) if a run regressed against stored metrics")
+    gate.add_argument("run_dir")
+    gate.add_argument("--against", required=True, help="stored metrics, e.g. results/baselines/smoke.json")
+    gate.add_argument("--update", action="store_true", help="write the file from this run instead of checking")
+    gate.set_defaults(func=cmd_check)
 
     lister = sub.add_parser("list", help="list tasks and methods")
     lister.set_defaults(func=cmd_list)

@@ -1,0 +1,154 @@
+"""`bench check`: a CI gate comparing a run's aggregate metrics with stored values.
+
+The stored file (results/baselines/NAME.json) declares its own tolerances:
+
+    {"suite": "smoke",
+     "tolerances": {"absolute": 0.02, "relative": 0.10, "relative_floor": 0.005, "speed_relative": null},
+     "overrides": {"acc@10ms": {"absolute": 0.05}},
+     "metrics": {"METHOD": {"TASK": {"DURATION": {"acc@50ms": 0.93, "mae": 0.041, ...}}}}}
+
+Fractions (accuracies, F1, DER, JER, failure rates) are compared with an absolute tolerance,
+times in seconds (MAE, RTF, seconds per example) with a relative one (plus a small absolute
+floor so a stored 0 does not demand exactly 0). Only a change in the bad direction fails.
+Speed is gated only when `speed_relative` is set: wall time on shared machines is noisy.
+"""
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from bench.errors import ConfigError
+from bench.manifest import git_state, now
+from bench.report import aggregate, load_rows
+
+DEFAULT_TOLERANCES = {"absolute": 0.02, "relative": 0.10, "relative_floor": 0.005, "speed_relative": None}
+# Columns that describe the group, or raw counts and totals whose meaning the gated rates and
+# accuracies already carry (a missing answer lowers accuracy; seconds of speech depend on data).
+NOT_GATED = {"task", "method", "duration", "n", "audio_s", "n_ref", "n_hyp", "missing", "extra", "invalid",
+             "missed", "false_alarm", "confusion", "total"}
+SPEED = ("seconds_per_example", "rtf")
+# Substrings of metric names where larger is better; everything else is an error of some kind.
+HIGHER_IS_BETTER = ("acc@", "f1", "precision", "recall", "accuracy")
+IN_SECONDS = ("mae", "_ae", "seconds", "rtf")
+
+
+def higher_is_better(metric: str) -> bool:
+    return any(s in metric for s in HIGHER_IS_BETTER)
+
+
+def is_relative(metric: str) -> bool:
+    return any(s in metric for s in IN_SECONDS)
+
+
+def is_speed(metric: str) -> bool:
+    return any(metric == s or metric.startswith(s + "/") for s in SPEED)
+
+
+@dataclass(frozen=True)
+class Finding:
+    method: str
+    task: str
+    duration: str
+    metric: str
+    stored: float | None
+    measured: float | None
+    allowed: float | None
+
+    def __str__(self) -> str:
+        where = f"{self.method} / {self.task} / {self.duration}s / {self.metric}"
+        if self.measured is None:
+            return f"REGRESSION {where}: missing from the run (stored {self.stored:.4g})"
+        return f"REGRESSION {where}: {self.measured:.4g} vs stored {self.stored:.4g} (allowed up to {self.allowed:.4g})"
+
+
+def measured_metrics(run_dir: Path) -> dict[str, dict[str, dict[str, dict[str, float]]]]:
+    """method -> task -> duration -> metric -> value, from the run's rows."""
+    table = aggregate(load_rows(run_dir))
+    out: dict[str, Any] = {}
+    for record in table.to_dict("records"):
+        values = {k: float(v) for k, v in record.items()
+                  if k not in NOT_GATED and isinstance(v, (int, float)) and not math.isnan(v)}
+        out.setdefault(record["method"], {}).setdefault(record["task"], {})[f"{record['duration']:g}"] = values
+    return out
+
+
+def limit(metric: str, stored: float, tolerances: dict[str, Any]) -> float | None:
+    """The worst value that still passes, or None when the metric is not gated."""
+    if is_speed(metric):
+        if tolerances.get("speed_relative") is None:
+            return None
+        return stored * (1 + tolerances["speed_relative"]) + tolerances["relative_floor"]
+    if is_relative(metric):
+        return stored * (1 + tolerances["relative"]) + tolerances["relative_floor"]
+    return stored - tolerances["absolute"] if higher_is_better(metric) else stored + tolerances["absolute"]
+
+
+def compare(stored: dict[str, Any], measured: dict[str, Any]) -> list[Finding]:
+    tolerances = {**DEFAULT_TOLERANCES, **stored.get("tolerances", {})}
+    overrides = stored.get("overrides", {})
+    findings = []
+    for method, tasks in stored["metrics"].items():
+        for task, durations in tasks.items():
+            for duration, metrics in durations.items():
+                got = measured.get(method, {}).get(task, {}).get(duration)
+                for metric, value in metrics.items():
+                    bound = limit(metric, value, {**tolerances, **overrides.get(metric, {})})
+                    if bound is None:
+                        continue
+                    new = None if got is None else got.get(metric)
+                    worse = new is None or (new < bound if higher_is_better(metric) else new > bound)
+                    if worse:
+                        findings.append(Finding(method, task, duration, metric, value, new, bound))
+    return findings
+
+
+def load_baseline(path: Path) -> dict[str, Any]:
+    try:
+        stored = json.loads(path.read_text())
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: no such baseline; create it with --update") from None
+    except json.JSONDecodeError as e:
+        raise ConfigError(f"{path}: malformed JSON: {e}") from None
+    if not isinstance(stored.get("metrics"), dict):
+        raise ConfigError(f"{path}: metrics: expected a mapping method -> task -> duration -> metric")
+    unknown = set(stored.get("tolerances", {})) - set(DEFAULT_TOLERANCES)
+    if unknown:
+        raise ConfigError(f"{path}: tolerances: unknown {sorted(unknown)}; expected {sorted(DEFAULT_TOLERANCES)}")
+    return stored
+
+
+def update_baseline(run_dir: Path, path: Path) -> dict[str, Any]:
+    """Write the run's metrics, keeping the tolerances a previous file declared."""
+    previous = json.loads(path.read_text()) if path.exists() else {}
+    manifest = json.loads((run_dir / "manifest.json").read_text())
+    stored = {
+        "suite": manifest.get("suite"),
+        "created": now(),
+        "from_commit": git_state().get("commit"),
+        "tolerances": previous.get("tolerances", DEFAULT_TOLERANCES),
+        "overrides": previous.get("overrides", {}),
+        "metrics": measured_metrics(run_dir),
+    }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(stored, indent=1, sort_keys=False) + "\n")
+    return stored
+
+
+def main(run_dir: Path, against: Path, update: bool) -> int:
+    if not (run_dir / "results.jsonl").exists():
+        raise ConfigError(f"{run_dir}: no results.jsonl; not a run directory")
+    if update:
+        stored = update_baseline(run_dir, against)
+        count = sum(len(m) for t in stored["metrics"].values() for d in t.values() for m in d.values())
+        print(f"wrote {against}: {count} metrics")
+        return 0
+    stored = load_baseline(against)
+    findings = compare(stored, measured_metrics(run_dir))
+    for finding in findings:
+        print(finding)
+    checked = sum(len(m) for t in stored["metrics"].values() for d in t.values() for m in d.values())
+    print(f"{len(findings)} regression(s) in {checked} stored metrics against {against}")
+    return 1 if findings else 0
