@@ -15,7 +15,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     suite = load_suite(args.suite)
     methods = [m.strip() for m in args.methods.split(",") if m.strip()] if args.methods else None
     run_dir = run_suite(suite, methods, args.limit, Path(args.out) if args.out else None, args.fresh,
-                        argv=sys.argv)
+                        argv=sys.argv, model=args.model)
     print(f"results: {run_dir / 'results.jsonl'}")
     print(f"next: python -m bench report {run_dir}")
     return 0
@@ -73,6 +73,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--limit", type=int, help="at most N examples per task and duration")
     run.add_argument("--out", help="run directory (default results/runs/<suite name>)")
     run.add_argument("--fresh", action="store_true", help="discard earlier results in the run directory")
+    run.add_argument("--model", help="checkpoint folder for the model methods run (default: the shipped ones)")
     run.set_defaults(func=cmd_run)
 
     report = sub.add_parser("report", help="tables and plots of a run (default: the latest run)")

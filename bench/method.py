@@ -4,7 +4,7 @@ from __future__ import annotations
 import time
 from abc import ABC, abstractmethod
 from contextlib import contextmanager
-from typing import Iterator
+from typing import Any, Iterator
 
 from bench.audio import Audio
 from bench.types import Example, Prediction
@@ -19,6 +19,10 @@ class Method(ABC):
 
     def setup(self) -> None:
         """Load models, start servers. Timed apart from per-example work."""
+
+    def settings(self) -> dict[str, Any]:
+        """What a result depends on beyond the method's name (checkpoint, attention, decoder); stored per row."""
+        return {}
 
     def close(self) -> None:
         """Release what setup acquired."""

@@ -43,7 +43,7 @@ class WorkItem:
     duration: float  # the suite's nominal duration
 
 
-def score_row(method: str, item: WorkItem, prediction: Prediction) -> dict[str, Any]:
+def score_row(method: str, item: WorkItem, prediction: Prediction, settings: dict[str, Any]) -> dict[str, Any]:
     """Everything the report needs about one answered example."""
     example = item.example
     task = get_task(example.task)
@@ -51,7 +51,8 @@ def score_row(method: str, item: WorkItem, prediction: Prediction) -> dict[str, 
     health = answer_health(example, prediction, task.answer_count(prediction), task.expected_count(example))
     speed = SpeedMetric()(example.id, prediction.timings, example.audio.duration)
     return {
-        "key": row_key(method, example.id), "method": method, "task": example.task, "duration": item.duration,
+        "key": row_key(method, example.id), "method": method, "settings": settings,
+        "task": example.task, "duration": item.duration,
         "example": example.to_dict(), "prediction": prediction.to_dict(),
         "metrics": metrics, "health": health, "speed": speed,
     }
@@ -100,7 +101,8 @@ def predict_batch(method: Method, items: list[WorkItem]) -> list[Prediction]:
 
 
 def run_suite(suite: Suite, methods: list[str] | None = None, limit: int | None = None,
-              out_dir: Path | None = None, fresh: bool = False, argv: list[str] | None = None) -> Path:
+              out_dir: Path | None = None, fresh: bool = False, argv: list[str] | None = None,
+              model: str | None = None) -> Path:
     method_names = methods or list(suite.methods)
     for name in method_names:
         try:
@@ -130,7 +132,8 @@ def run_suite(suite: Suite, methods: list[str] | None = None, limit: int | None 
                 continue
             start = time.perf_counter()
             try:
-                method = spec.build(suite.method_options.get(name))
+                options = {**suite.method_options.get(name, {}), **({"model": model} if model else {})}
+                method = spec.build(options)
                 method.setup()
             except Exception as e:
                 message = f"{name}: setup failed: {e}"
@@ -139,6 +142,8 @@ def run_suite(suite: Suite, methods: list[str] | None = None, limit: int | None 
                 manifest.save()
                 continue
             session["setup_seconds"][name] = round(time.perf_counter() - start, 3)
+            settings = method.settings()
+            session.setdefault("method_settings", {})[name] = settings
             manifest.save()
             try:
                 with tqdm(total=len(todo), desc=name, unit="ex") as bar:
@@ -146,7 +151,7 @@ def run_suite(suite: Suite, methods: list[str] | None = None, limit: int | None 
                         batch = todo[i : i + method.batch_size]
                         bar.set_postfix_str(f"{batch[0].example.task} {batch[0].duration:g}s")
                         for item, prediction in zip(batch, predict_batch(method, batch)):
-                            out.write(score_row(name, item, prediction))
+                            out.write(score_row(name, item, prediction, settings))
                         bar.update(len(batch))
             finally:
                 method.close()
