@@ -1,4 +1,4 @@
-"""Command line: `python -m bench {run,report,score,check,list}`."""
+"""Command line: `python -m bench {run,report,score,check,train,list}`."""
 from __future__ import annotations
 
 import argparse
@@ -48,6 +48,14 @@ def cmd_check(args: argparse.Namespace) -> int:
     return check.main(Path(args.run_dir), Path(args.against), args.update)
 
 
+def cmd_train(args: argparse.Namespace) -> int:
+    from methods.train import main as train
+
+    checkpoint = train(Path(args.config), Path(args.out) if args.out else None)
+    print(f"checkpoint: {checkpoint}")
+    return 0
+
+
 def cmd_list(args: argparse.Namespace) -> int:
     from bench.registry import METHODS
     from bench.tasks import TASK_NAMES, get_task
@@ -90,6 +98,11 @@ def build_parser() -> argparse.ArgumentParser:
     gate.add_argument("--against", required=True, help="stored metrics, e.g. results/baselines/smoke.json")
     gate.add_argument("--update", action="store_true", help="write the file from this run instead of checking")
     gate.set_defaults(func=cmd_check)
+
+    trainer = sub.add_parser("train", help="train a model method's checkpoint on generated data")
+    trainer.add_argument("config", help="training YAML, e.g. configs/train/frame-ihp.yaml")
+    trainer.add_argument("--out", help="checkpoint folder (default checkpoints/<name>)")
+    trainer.set_defaults(func=cmd_train)
 
     lister = sub.add_parser("list", help="list tasks and methods")
     lister.set_defaults(func=cmd_list)

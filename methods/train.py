@@ -1,0 +1,530 @@
+"""Train a tiny audio LM from scratch for one timestamp method and write a self-describing checkpoint.
+
+Methods: "token" (LM cross-entropy on the JSON answer, teacher forcing), "frame-binary",
+"frame-ihp" (a FrameHead on the last-layer audio states, BCE or IHP loss) and "frame-joint"
+(LM cross-entropy + ihp_weight x IHP). Everything is trained jointly: backbone (audio encoder
+and LM) and head, AdamW at a constant learning rate, gradient accumulation to `batch_size`.
+
+Checkpoint layout (what the method wrappers load):
+    <out>/backbone/         save_pretrained model + tokenizer/processor (methods.backbone.AudioLM)
+    <out>/head.pt           FrameHead.save(..., backbone="backbone", loss=...)   (frame methods)
+    <out>/framebench.json   method, arch, attention, tasks, config, seed, timings, dev metrics, loss curve
+    <out>/README.md         model card
+
+CLI: `python -m bench train CONFIG.yaml [--out DIR]` -> `main(config_path, out)`.
+"""
+from __future__ import annotations
+
+import dataclasses
+import itertools
+import json
+import math
+import os
+import random
+import shlex
+import shutil
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+import torch
+import yaml
+
+from baselines.answer_format import format_answer, max_new_tokens, parse_answer
+from bench.data.params import parse_params
+from bench.data.sources import SOURCES, parse_source_params
+from bench.data.wordlist import WORDS
+from bench.errors import ConfigError
+from bench.tasks import TASK_NAMES, get_task
+from bench.types import Event, Prediction
+from methods.frame_decoders import binary_topn, ihp_posterior_mode
+from methods.frame_head import FrameHead, onset_targets
+from methods.frame_losses import binary_loss, ihp_loss
+from methods.training_data import TrainingExample, dev_set, train_maker
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+METHODS = ("token", "frame-binary", "frame-ihp", "frame-joint")
+HEAD_LOSS = {"frame-binary": "binary", "frame-ihp": "ihp", "frame-joint": "joint"}
+ARCHS = ("qwen2-audio",)
+ONSET_TASKS = ("word_single", "word_all", "speaker_onset", "event_onset")
+DEFAULT_TASKS = ONSET_TASKS
+FRAMES_PER_TOKEN = 4
+DEV_METRICS = ("acc@50ms", "acc@100ms", "mae")
+# Dev pools are smaller than training pools: they only need to be disjoint and varied enough.
+DEV_POOL_MAX = 40
+
+
+@dataclass(frozen=True)
+class ModelSizes:
+    """Size overrides for methods.tiny_checkpoint.tiny_qwen2_audio_config."""
+
+    text_hidden_size: int = 128
+    text_layers: int = 2
+    text_heads: int = 2
+    text_kv_heads: int = 1
+    text_intermediate_size: int = 256
+    audio_d_model: int = 64
+    audio_layers: int = 2
+    audio_heads: int = 1
+    audio_ffn_dim: int = 128
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    name: str = ""
+    method: str = ""
+    arch: str = "qwen2-audio"
+    attention: str = "bidirectional"
+    seed: int = 0
+    tasks: tuple[str, ...] = DEFAULT_TASKS
+    durations: tuple[float, float] = (2.0, 15.0)
+    lr: float = 5e-4
+    weight_decay: float = 0.0
+    grad_clip: float = 1.0
+    batch_size: int = 8
+    max_steps: int = 1000
+    max_minutes: float = 20.0
+    threads: int = 2
+    log_every: int = 10
+    dev_examples: int = 40
+    dev_max_new_tokens: int = 256
+    vocab_size: int = 2000
+    ihp_weight: float = 1.0
+    # > 0: train on only the first n examples of the stream, cycled (an overfitting check).
+    repeat_examples: int = 0
+    bias_init: float = -6.0
+    model: dict[str, Any] = field(default_factory=dict)
+    pools: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def sizes(self) -> ModelSizes:
+        return parse_params(ModelSizes, self.model, "model")
+
+    def pool_params(self) -> dict[str, Any]:
+        sources = sorted({get_task(t).source for t in self.tasks})
+        return {s: parse_source_params(s, self.pools.get(s), f"pools.{s}") for s in sources}
+
+
+DEFAULT_POOLS = {"speech": {"pool_size": 200}, "conversation": {"pool_size": 80, "turns": [2, 4]},
+                 "scene": {"pool_size": 80, "base_duration": 4.0, "events": [1, 4]}}
+
+
+def load_config(path: str | Path) -> tuple[TrainConfig, dict[str, Any]]:
+    path = Path(path)
+    try:
+        raw = yaml.safe_load(path.read_text())
+    except OSError as e:
+        raise ConfigError(f"{path}: cannot read: {e}") from None
+    except yaml.YAMLError as e:
+        raise ConfigError(f"{path}: not valid YAML: {e}") from None
+    return parse_config(raw, str(path)), raw
+
+
+def parse_config(raw: Any, where: str = "config") -> TrainConfig:
+    """A validated TrainConfig; every ConfigError names `where.field`."""
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{where}: expected a mapping, got {type(raw).__name__}")
+    for key in ("name", "method"):
+        if key not in raw:
+            raise ConfigError(f"{where}.{key}: required field is missing")
+    config = parse_params(TrainConfig, raw, where)
+
+    def bad(name: str, why: str) -> ConfigError:
+        return ConfigError(f"{where}.{name}: {why}, got {getattr(config, name)!r}")
+
+    for name in ("name", "method", "arch", "attention"):
+        if not isinstance(getattr(config, name), str) or not getattr(config, name):
+            raise bad(name, "expected a non-empty string")
+    if config.method not in METHODS:
+        raise bad("method", f"expected one of {', '.join(METHODS)}")
+    if config.arch not in ARCHS:
+        raise bad("arch", f"expected one of {', '.join(ARCHS)}")
+    if config.attention not in ("causal", "bidirectional"):
+        raise bad("attention", "expected causal or bidirectional")
+    if not config.tasks:
+        raise bad("tasks", "expected at least one task")
+    for task in config.tasks:
+        if task not in TASK_NAMES:
+            raise ConfigError(f"{where}.tasks: unknown task {task!r}; known: {', '.join(TASK_NAMES)}")
+        if config.method != "token" and task not in ONSET_TASKS:
+            raise ConfigError(f"{where}.tasks: {task} is not an onset task; frame methods train on "
+                              f"{', '.join(ONSET_TASKS)}")
+    low, high = config.durations
+    if low <= 0.1 or high > 30:
+        raise bad("durations", "expected seconds within (0.1, 30]")
+    positive = {"lr": config.lr, "batch_size": config.batch_size, "max_steps": config.max_steps,
+                "max_minutes": config.max_minutes, "threads": config.threads, "log_every": config.log_every,
+                "dev_max_new_tokens": config.dev_max_new_tokens, "vocab_size": config.vocab_size}
+    for name, value in positive.items():
+        if not value > 0:
+            raise bad(name, "expected a positive number")
+    for name in ("weight_decay", "grad_clip", "ihp_weight", "dev_examples", "repeat_examples"):
+        if getattr(config, name) < 0:
+            raise bad(name, "expected a number >= 0")
+    if not isinstance(config.model, dict):
+        raise bad("model", "expected a mapping of size overrides")
+    if not isinstance(config.pools, dict):
+        raise bad("pools", "expected a mapping source -> data parameters")
+    for source, params in config.pools.items():
+        if source not in SOURCES:
+            raise ConfigError(f"{where}.pools.{source}: unknown source; expected one of {', '.join(SOURCES)}")
+        if params is not None and not isinstance(params, dict):
+            raise ConfigError(f"{where}.pools.{source}: expected a mapping of data parameters, got {params!r}")
+    parse_params(ModelSizes, config.model, f"{where}.model")
+    pools = {s: {**DEFAULT_POOLS.get(s, {}), **(config.pools.get(s) or {})} for s in SOURCES}
+    for source, params in pools.items():
+        parse_source_params(source, params, f"{where}.pools.{source}")
+    return dataclasses.replace(config, pools=pools)
+
+
+# ----------------------------------------------------------------------------------------- model
+
+
+def tokenizer_corpus(rng: random.Random, n_answers: int = 3000) -> list[str]:
+    """Words, questions and JSON answers of every task, so the BPE learns their pieces."""
+    corpus = list(WORDS) + [" ".join(WORDS[i : i + 12]) for i in range(0, len(WORDS), 12)]
+    corpus += [str(i) for i in range(100)] + ["0123456789", '{"start":', '"end":', '"word":', '"speaker":', '"event":']
+    corpus += [f"When does the {o} occurrence of the word 'x' occur?" for o in ("1st", "2nd", "3rd", "4th")]
+    corpus += [f"When does the {o} speaker start speaking?" for o in ("1st", "2nd", "3rd", "4th")]
+    corpus += ["When does the 1st occurrence of the event 'x' occur?", 'The transcript is: "a b". When does each word start?',
+               "Who speaks when?", "When does each event start and end?"]
+    for _ in range(n_answers):
+        t = round(rng.uniform(0, 30), 2)
+        w = rng.choice(WORDS)
+        corpus.append(format_answer("word_single", [Event(w, t)]))
+        corpus.append(format_answer("word_all", [Event(w, t), Event(rng.choice(WORDS), t + 0.3)]))
+        corpus.append(format_answer("diarization", [Event("s1", t, t + 1.5)]))
+        corpus.append(format_answer("event_detection", [Event(rng.choice(WORDS), t, t + 0.5)]))
+    return corpus
+
+
+def build_backbone(config: TrainConfig, out_dir: Path) -> Path:
+    from methods.tiny_checkpoint import build_checkpoint, build_tokenizer
+
+    tokenizer = build_tokenizer(tokenizer_corpus(random.Random(config.seed)), vocab_size=config.vocab_size)
+    sizes = dataclasses.asdict(config.sizes)
+    return build_checkpoint(config.arch, out_dir, tokenizer, seed=config.seed, **sizes)
+
+
+# ------------------------------------------------------------------------------------ one example
+
+
+def _valid_frames(n_frames: int, duration: float, frame_seconds: float) -> torch.Tensor:
+    """1 for frames that start inside the audio, 0 for the tail of the last token."""
+    starts = torch.arange(n_frames, dtype=torch.float64) * frame_seconds
+    return (starts < duration).float()
+
+
+class Trainer:
+    def __init__(self, config: TrainConfig, lm: Any, head: FrameHead | None) -> None:
+        self.config, self.lm, self.head = config, lm, head
+        tok = lm.processor.tokenizer
+        self.eos_id = tok.convert_tokens_to_ids("<|im_end|>")
+        self.tokenizer = tok
+
+    @property
+    def uses_lm_loss(self) -> bool:
+        return self.config.method in ("token", "frame-joint")
+
+    def _with_answer(self, inputs: dict[str, torch.Tensor], answer: str) -> tuple[dict[str, torch.Tensor], int]:
+        """Prompt + answer tokens + <|im_end|>; returns the inputs and the prompt length."""
+        ids = self.tokenizer.encode(answer, add_special_tokens=False) + [self.eos_id]
+        answer_ids = torch.tensor([ids], dtype=inputs["input_ids"].dtype, device=inputs["input_ids"].device)
+        full = dict(inputs)
+        prompt_len = inputs["input_ids"].shape[1]
+        full["input_ids"] = torch.cat([inputs["input_ids"], answer_ids], dim=1)
+        full["attention_mask"] = torch.cat([inputs["attention_mask"], torch.ones_like(answer_ids)], dim=1)
+        return full, prompt_len
+
+    def loss(self, ex: TrainingExample) -> tuple[torch.Tensor, dict[str, float]]:
+        """The training loss of one example (with grad) and its parts."""
+        lm, method = self.lm, self.config.method
+        inputs, starts, counts = lm.inputs(ex.question, ex.samples)
+        prompt_len = inputs["input_ids"].shape[1]
+        if self.uses_lm_loss:
+            inputs, prompt_len = self._with_answer(inputs, format_answer(ex.task, ex.reference))
+        out = lm.forward(inputs, output_hidden_states=self.head is not None, use_cache=False)
+        parts: dict[str, float] = {}
+        total = torch.zeros(())
+        if self.uses_lm_loss:
+            ids = inputs["input_ids"][0]
+            logits = out.logits[0, prompt_len - 1 : -1].float()
+            lm_loss = torch.nn.functional.cross_entropy(logits, ids[prompt_len:])
+            parts["lm"] = float(lm_loss.detach())
+            total = total + lm_loss
+        if self.head is not None:
+            states = lm.audio_states(inputs, out.hidden_states[-1][0], starts, counts, {})
+            logits = self.head(states.hidden[None])[..., 0]  # [1, frames]
+            n_frames = logits.shape[1]
+            fs = self.head.frame_seconds
+            targets, _ = onset_targets(ex.onsets, n_frames, fs)
+            mask = _valid_frames(n_frames, ex.duration, fs)
+            if method == "frame-binary":
+                frame_loss = binary_loss(logits, targets[None], mask[None], pos_weight="auto")
+                parts["binary"] = float(frame_loss.detach())
+                total = total + frame_loss
+            else:
+                frame_loss = ihp_loss(logits, targets[None], mask[None])
+                parts["ihp"] = float(frame_loss.detach())
+                total = total + (self.config.ihp_weight if method == "frame-joint" else 1.0) * frame_loss
+        return total, parts
+
+    # ------------------------------------------------------------------------------------ dev
+
+    @torch.no_grad()
+    def predict(self, ex: TrainingExample) -> Prediction:
+        lm = self.lm
+        if self.head is None:
+            budget = max_new_tokens(ex.task, ex.n_expected, ex.duration, cap=self.config.dev_max_new_tokens)
+            text, _, _ = lm.generate(ex.question, ex.samples, budget)
+            parsed = parse_answer(ex.task, text, ex.labels)
+            return Prediction(events=parsed.events, raw_text=text, failure=parsed.failure, words=parsed.words)
+        states = lm.encode(ex.question, ex.samples)
+        logits = self.head(states.hidden[None])[0, :, 0]
+        fs = self.head.frame_seconds
+        n_valid = int(_valid_frames(logits.shape[0], ex.duration, fs).sum())
+        logits = logits[:n_valid]
+        if self.config.method == "frame-binary":
+            times = binary_topn(torch.sigmoid(logits), ex.n_expected, fs)
+        else:
+            times = ihp_posterior_mode(logits, ex.n_expected, fs)
+        labels = ex.labels or []
+        events = [Event(labels[i] if i < len(labels) else "", float(t)) for i, t in enumerate(times)]
+        return Prediction(events=events)
+
+    def evaluate(self, dev: list[TrainingExample]) -> dict[str, Any]:
+        """Per-task dev metrics (the tasks' own scorers) and their mean over tasks."""
+        was_training = self.lm.model.training
+        self.lm.model.eval()
+        if self.head is not None:
+            self.head.eval()
+        scorers: dict[str, Any] = {}
+        parsed: dict[str, list[bool]] = {}
+        start = time.perf_counter()
+        try:
+            for ex in dev:
+                task = get_task(ex.task)
+                scorers.setdefault(ex.task, task.new_scorers())
+                prediction = self.predict(ex)
+                parsed.setdefault(ex.task, []).append(prediction.failure is None)
+                task.score(scorers[ex.task], ex.example, prediction)
+        finally:
+            self.lm.model.train(was_training)
+            if self.head is not None:
+                self.head.train(was_training)
+        result: dict[str, Any] = {"examples": len(dev), "seconds": round(time.perf_counter() - start, 2), "tasks": {}}
+        for name, s in scorers.items():
+            summary = get_task(name).summarize(s)
+            keys = DEV_METRICS if name in ONSET_TASKS else get_task(name).headline[:2]
+            row = {k: _finite(summary.get(k)) for k in keys}
+            row["n"] = len(parsed[name])
+            if self.head is None:
+                row["parse_rate"] = sum(parsed[name]) / len(parsed[name])
+            result["tasks"][name] = row
+        # Means over the onset tasks (and the parse rate over all tasks).
+        for k in DEV_METRICS + (("parse_rate",) if self.head is None else ()):
+            values = [r[k] for t, r in result["tasks"].items()
+                      if r.get(k) is not None and (k == "parse_rate" or t in ONSET_TASKS)]
+            result[k] = float(np.mean(values)) if values else None
+        return result
+
+
+def _finite(x: Any) -> float | None:
+    return float(x) if x is not None and math.isfinite(float(x)) else None
+
+
+# ------------------------------------------------------------------------------------- training
+
+
+def train(config: TrainConfig, out: Path, raw_config: dict[str, Any] | None = None, command: str | None = None,
+          log: Callable[[str], None] | None = None) -> Path:
+    """Train `config` and write the checkpoint to `out` (replaced if it exists). Returns `out`."""
+    from methods.backbone import AudioLM
+
+    log = log or _log
+    out = Path(out)
+    torch.set_num_threads(config.threads)
+    wall_start = time.perf_counter()
+    if out.exists():
+        shutil.rmtree(out)
+    out.mkdir(parents=True)
+    pools = config.pool_params()
+    maker = train_maker(list(config.tasks), pools, config.seed, config.durations)
+    dev_pools = {s: dataclasses.replace(p, pool_size=min(p.pool_size, DEV_POOL_MAX)) for s, p in pools.items()}
+    dev = dev_set(list(config.tasks), dev_pools, config.seed, config.durations, config.dev_examples)
+    log(f"[train] {config.name}: method {config.method}, attention {config.attention}, tasks {', '.join(config.tasks)}; "
+        f"pools {', '.join(f'{s} {len(p.recordings)}' for s, p in maker.pools.items())}, dev {len(dev)} examples "
+        f"({time.perf_counter() - wall_start:.1f}s)")
+
+    build_backbone(config, out / "backbone")
+    lm = AudioLM(out / "backbone", attention=config.attention)
+    torch.manual_seed(config.seed)
+    head = None
+    if config.method != "token":
+        head = FrameHead(lm.hidden_size, frames_per_token=FRAMES_PER_TOKEN, bias_init=config.bias_init)
+    params = list(lm.model.parameters()) + (list(head.parameters()) if head is not None else [])
+    n_params = sum(p.numel() for p in params)
+    optimizer = torch.optim.AdamW(params, lr=config.lr, weight_decay=config.weight_decay)
+    trainer = Trainer(config, lm, head)
+    lm.model.train()
+    if head is not None:
+        head.train()
+    log(f"[train] {n_params / 1e6:.2f}M parameters, lr {config.lr:g}, batch {config.batch_size}, "
+        f"max {config.max_steps} steps / {config.max_minutes:g} min, {config.threads} threads")
+
+    stream = maker.stream(random.Random(config.seed))
+    if config.repeat_examples:
+        stream = itertools.cycle([next(stream) for _ in range(config.repeat_examples)])
+    curve: list[list[float]] = []
+    window: list[float] = []
+    examples = 0
+    step = 0
+    data_seconds = 0.0
+    train_start = time.perf_counter()
+    deadline = train_start + config.max_minutes * 60
+    stopped = "max_steps"
+    while step < config.max_steps:
+        if time.perf_counter() >= deadline:
+            stopped = "max_minutes"
+            break
+        optimizer.zero_grad(set_to_none=True)
+        step_loss = 0.0
+        for _ in range(config.batch_size):
+            t0 = time.perf_counter()
+            ex = next(stream)
+            data_seconds += time.perf_counter() - t0
+            loss, _ = trainer.loss(ex)
+            (loss / config.batch_size).backward()
+            step_loss += float(loss.detach()) / config.batch_size
+            examples += 1
+        if not math.isfinite(step_loss):
+            raise RuntimeError(f"loss is {step_loss} at step {step + 1}; lower lr")
+        if config.grad_clip > 0:
+            torch.nn.utils.clip_grad_norm_(params, config.grad_clip)
+        optimizer.step()
+        step += 1
+        window.append(step_loss)
+        if step % config.log_every == 0 or step == config.max_steps or step == 1:
+            elapsed = time.perf_counter() - train_start
+            curve.append([step, round(float(np.mean(window)), 6)])
+            log(f"[train] step {step}/{config.max_steps} loss {np.mean(window):.4f} "
+                f"{examples / elapsed:.2f} ex/s {elapsed / step:.2f} s/step (data {data_seconds / elapsed:.0%}) "
+                f"elapsed {elapsed / 60:.1f} min")
+            window = []
+    if window:
+        curve.append([step, round(float(np.mean(window)), 6)])
+    train_seconds = time.perf_counter() - train_start
+    log(f"[train] stopped at step {step} ({stopped}) after {train_seconds:.0f}s; evaluating on {len(dev)} dev examples")
+
+    dev_metrics = trainer.evaluate(dev) if dev else {"examples": 0, "tasks": {}}
+    log(f"[train] dev: " + ", ".join(f"{k} {dev_metrics.get(k)}" for k in DEV_METRICS))
+
+    lm.model.eval()
+    lm.model.save_pretrained(out / "backbone", safe_serialization=True)
+    if head is not None:
+        head.save(out / "head.pt", backbone="backbone", loss=HEAD_LOSS[config.method])
+    meta = {
+        "method": config.method,
+        "arch": config.arch,
+        "attention": config.attention,
+        "frames_per_token": FRAMES_PER_TOKEN,
+        "tasks": list(config.tasks),
+        "config": raw_config if raw_config is not None else _config_dict(config),
+        "resolved_config": _config_dict(config),
+        "seed": config.seed,
+        "train_seconds": round(train_seconds, 1),
+        "wall_seconds": round(time.perf_counter() - wall_start, 1),
+        "steps": step,
+        "examples_seen": examples,
+        "seconds_per_step": round(train_seconds / max(step, 1), 3),
+        "stopped_by": stopped,
+        "parameters": n_params,
+        "command": command or "python -m bench train <config>",
+        "train_seed": f"pools and stream seeded {10_000 + config.seed} (training), dev {20_000 + config.seed}",
+        "dev": dev_metrics,
+        "loss_curve": curve,
+        "torch": torch.__version__,
+    }
+    (out / "framebench.json").write_text(json.dumps(meta, indent=2) + "\n")
+    (out / "README.md").write_text(model_card(meta))
+    log(f"[train] wrote {out} in {meta['wall_seconds']:.0f}s")
+    return out
+
+
+def _log(message: str) -> None:
+    print(message, flush=True)
+
+
+def _config_dict(config: TrainConfig) -> dict[str, Any]:
+    d = dataclasses.asdict(config)
+    return json.loads(json.dumps(d, default=list))
+
+
+def model_card(meta: dict[str, Any]) -> str:
+    cfg = meta["resolved_config"]
+    dev = meta["dev"]
+    rows = []
+    for task, r in dev.get("tasks", {}).items():
+        cells = [task] + [("-" if r.get(k) is None else f"{r[k]:.3f}") for k in DEV_METRICS + ("parse_rate",)] + [str(r["n"])]
+        cells.append(", ".join(f"{k} {v:.3f}" for k, v in r.items()
+                               if k not in DEV_METRICS + ("parse_rate", "n") and v is not None) or "")
+        rows.append("| " + " | ".join(cells) + " |")
+    head = ("frame head on the last-layer audio states (4 frames of 10 ms per 40 ms audio token), "
+            f"{meta['method'].split('-')[1]} loss" if meta["method"] != "token"
+            else "JSON timestamps generated as text tokens (teacher-forced cross-entropy on the answer)")
+    curve = meta["loss_curve"]
+    return f"""# {cfg['name']}: tiny {meta['arch']} trained for `{meta['method']}`
+
+A tiny, randomly initialised {meta['arch']} audio LM ({meta['parameters'] / 1e6:.2f}M parameters; audio encoder
+d_model {cfg['model'].get('audio_d_model', 64)}, text hidden {cfg['model'].get('text_hidden_size', 128)}) trained from
+scratch on CPU by framebench, to exercise the harness's comparison of timestamp methods end to end:
+{head}. Audio attention: **{meta['attention']}**.
+
+## Data and seed
+Synthetic audio from framebench's own generators (eSpeak speech, synthetic conversations, sound
+scenes), concatenated in memory to {cfg['durations'][0]:g}-{cfg['durations'][1]:g} s. Tasks: {', '.join(meta['tasks'])}.
+Seed {meta['seed']}: {meta['train_seed']}; evaluation suites use seed 0, so no clip is shared with them.
+
+## Training
+- Command: `{meta['command']}`
+- {meta['steps']} steps of batch {cfg['batch_size']} ({meta['examples_seen']} examples), AdamW lr {cfg['lr']:g}
+  constant, stopped by {meta['stopped_by']}; {meta['train_seconds']:.0f} s training,
+  {meta['wall_seconds']:.0f} s wall in all ({meta['seconds_per_step']:.2f} s/step, torch {meta['torch']}, {cfg['threads']} threads).
+- Loss: first {curve[0][1] if curve else '-'}, last {curve[-1][1] if curve else '-'} (framebench.json has the curve).
+
+## Dev metrics ({dev.get('examples', 0)} examples, dev seed)
+| task | acc@50ms | acc@100ms | MAE (s) | parse rate | n | other |
+|---|---|---|---|---|---|---|
+{chr(10).join(rows)}
+
+## Config
+```yaml
+{yaml.safe_dump(meta['config'], sort_keys=False).strip()}
+```
+
+## Intended use and limits
+For tests, demos and CI of the framebench harness only. The model is tiny and trained for minutes
+on synthetic data: its numbers say whether the pipeline works, not how the paper's methods
+compare on real audio. Trained on {cfg['durations'][0]:g}-{cfg['durations'][1]:g} s audio; longer audio is out of
+distribution by design (the benchmark's stretched durations test exactly that).
+"""
+
+
+def main(config_path: Path, out: Path | None = None) -> Path:
+    """Train from a YAML config into `out` (default checkpoints/<name>); returns the checkpoint path."""
+    config, raw = load_config(config_path)
+    command = "python -m bench train " + shlex.quote(str(config_path))
+    if out is not None:
+        command += f" --out {shlex.quote(str(out))}"
+    out = Path(out) if out is not None else Path("checkpoints") / config.name
+    return train(config, out, raw_config=raw, command=command)
+
+
+if __name__ == "__main__":
+    if len(sys.argv) not in (2, 3):
+        sys.exit("usage: python -m methods.train CONFIG.yaml [OUT]")
+    main(Path(sys.argv[1]), Path(sys.argv[2]) if len(sys.argv) == 3 else None)
