@@ -249,7 +249,7 @@ class Trainer:
             inputs, prompt_len = self._with_answer(inputs, format_answer(ex.task, ex.reference))
         out = lm.forward(inputs, output_hidden_states=self.head is not None, use_cache=False)
         parts: dict[str, float] = {}
-        total = torch.zeros(())
+        total = torch.zeros((), device=out.logits.device)
         if self.uses_lm_loss:
             ids = inputs["input_ids"][0]
             logits = out.logits[0, prompt_len - 1 : -1].float()
@@ -261,8 +261,8 @@ class Trainer:
             logits = self.head(states.hidden[None])[..., 0]  # [1, frames]
             n_frames = logits.shape[1]
             fs = self.head.frame_seconds
-            targets, _ = onset_targets(ex.onsets, n_frames, fs)
-            mask = _valid_frames(n_frames, ex.duration, fs)
+            targets = onset_targets(ex.onsets, n_frames, fs)[0].to(logits.device)
+            mask = _valid_frames(n_frames, ex.duration, fs).to(logits.device)
             if method == "frame-binary":
                 frame_loss = binary_loss(logits, targets[None], mask[None], pos_weight="auto")
                 parts["binary"] = float(frame_loss.detach())
