@@ -11,11 +11,15 @@ from methods.backbone import AudioLM
 from methods.checkpoint import read_meta, resolve
 
 
+# The paper's generation limit; a longer answer is cut off and parsed as far as it goes.
+PAPER_MAX_NEW_TOKENS = 4096
+
+
 class TokenHF(Method):
     def __init__(self, options: dict[str, Any]) -> None:
         self.checkpoint = resolve(options, "token")
         self.meta = read_meta(self.checkpoint)
-        self.max_new_tokens_cap = options.get("max_new_tokens")
+        self.max_new_tokens_cap = options.get("max_new_tokens", PAPER_MAX_NEW_TOKENS)
 
     def setup(self) -> None:
         self.lm = AudioLM(self.checkpoint / "backbone", attention=self.meta["attention"])

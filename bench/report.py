@@ -18,6 +18,8 @@ from bench.metrics.speed import SpeedMetric, speedup
 from bench.tasks import get_task
 from bench.types import Example, Prediction
 
+# They do no work worth timing, so speedups over or of them mean nothing.
+REFERENCE_METHODS = {"oracle", "uniform"}
 HEALTH_COLUMNS = ("failed_rate", "wrong_count_rate", "out_of_range_rate")
 SPEED_COLUMNS = ("seconds_per_example", "rtf")
 
@@ -60,7 +62,7 @@ def speedups(rows: list[dict[str, Any]], baseline: str) -> pd.DataFrame:
     records = []
     for (task, duration, method), times in sorted(seconds.items()):
         base = seconds.get((task, duration, baseline))
-        if base is not None and method != baseline:
+        if base is not None and method != baseline and method not in REFERENCE_METHODS:
             records.append({"task": task, "duration": duration, "method": method, "baseline": baseline,
                             "speedup": speedup(base, times)})
     return pd.DataFrame(records)
@@ -99,7 +101,7 @@ def write_report(run_dir: Path, timelines: int = 3) -> Path:
     table = aggregate(rows)
     table.to_csv(run_dir / "report.csv", index=False)
     methods = list(dict.fromkeys(r["method"] for r in rows))
-    baseline = pick_baseline(methods)
+    baseline = pick_baseline([m for m in methods if m not in REFERENCE_METHODS] or methods)
     ups = speedups(rows, baseline)
     if not ups.empty:
         ups.to_csv(run_dir / "speedup.csv", index=False)
