@@ -92,7 +92,10 @@ class AudioLM:
                                return_tensors="pt")
         starts = [i * WINDOW_SECONDS for i in range(len(pieces))]
         counts = [expected_audio_tokens(len(p) / SAMPLE_RATE) for p in pieces]
-        return {k: v.to(self.device) for k, v in batch.items()}, starts, counts
+        # Features follow the model's dtype (bf16 on GPUs); ids and masks stay integer.
+        moved = {k: v.to(self.device, self.model.dtype) if v.is_floating_point() else v.to(self.device)
+                 for k, v in batch.items()}
+        return moved, starts, counts
 
     def _attention(self, inputs: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
         """The bidirectional variant: a 4D mask, causal except within the audio span."""
