@@ -60,7 +60,7 @@ def main() -> None:
         (loss, _), seconds = timed(lambda: trainer.loss(examples[step % len(examples)]))
         loss.backward()
         optimizer.step()
-        print(f"train step {step + 1}: loss {float(loss):.4f} ({loss.dtype}) forward {seconds * 1000:.1f} ms")
+        print(f"train step {step + 1}: loss {loss.item():.4f} forward {seconds * 1000:.1f} ms")
         assert torch.isfinite(loss)
     lm.model.eval()
 
