@@ -11,7 +11,7 @@ from bench.types import Event, Example
 
 def build_examples(spec: TaskSpec, duration: float, seed: int, limit: int | None = None) -> list[Example]:
     task = get_task(spec.task)
-    n = min(spec.examples, limit) if limit else spec.examples
+    n = min(spec.examples_at(duration), limit) if limit else spec.examples_at(duration)
     examples = []
     for recording in recordings(task.source, spec.data, duration, n, seed):
         example = task.make_example(recording, seeded_rng(seed, spec.task, recording.id))

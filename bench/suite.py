@@ -3,7 +3,7 @@
     name: smoke
     seed: 0
     durations: [10, 30]        # seconds; defaults for every task
-    examples: 2                # per task and duration
+    examples: 2                # per task and duration, or per duration: {10: 4, 30: 2}
     methods: [oracle, uniform]
     method_options: {}         # method name -> options passed to its factory
     tasks:
@@ -33,8 +33,11 @@ TASK_LEVEL = {"task", "durations", "examples", "data"}
 class TaskSpec:
     task: str
     durations: tuple[float, ...]
-    examples: int
+    examples: int | dict[float, int]  # one count for every duration, or one per duration
     data: Any  # the source's params dataclass
+
+    def examples_at(self, duration: float) -> int:
+        return self.examples[duration] if isinstance(self.examples, dict) else self.examples
 
 
 @dataclass(frozen=True)
@@ -74,7 +77,7 @@ def parse_suite(raw: Any, where: str) -> Suite:
         raise ConfigError(f"{where}: name: expected a non-empty string without '/', got {name!r}")
     seed = _int(raw.get("seed", 0), f"{where}: seed", minimum=0)
     durations = _durations(raw.get("durations"), f"{where}: durations") if "durations" in raw else None
-    examples = _int(raw.get("examples", 2), f"{where}: examples", minimum=1)
+    examples = _examples(raw.get("examples", 2), f"{where}: examples")
     methods = _names(raw.get("methods"), f"{where}: methods")
     for i, m in enumerate(methods):
         _check(get_method, m, f"{where}: methods[{i}]")
@@ -91,7 +94,7 @@ def parse_suite(raw: Any, where: str) -> Suite:
     return Suite(name, where, seed, methods, tasks, options, description, raw)
 
 
-def _task(raw: Any, where: str, durations: tuple[float, ...] | None, examples: int) -> TaskSpec:
+def _task(raw: Any, where: str, durations: tuple[float, ...] | None, examples: int | dict[float, int]) -> TaskSpec:
     if isinstance(raw, str):
         raw = {"task": raw}
     if not isinstance(raw, dict) or "task" not in raw:
@@ -102,7 +105,12 @@ def _task(raw: Any, where: str, durations: tuple[float, ...] | None, examples: i
         durations = _durations(raw["durations"], f"{where}.durations")
     if durations is None:
         raise ConfigError(f"{where}.durations: missing (and no suite-level durations)")
-    n = _int(raw.get("examples", examples), f"{where}.examples", minimum=1)
+    n = _examples(raw["examples"], f"{where}.examples") if "examples" in raw else examples
+    if isinstance(n, dict):
+        missing = [f"{d:g}" for d in durations if d not in n]
+        if missing:
+            whose = f"{where}.examples" if "examples" in raw else f"{where}: the suite's examples"
+            raise ConfigError(f"{whose}: no count for duration(s) {', '.join(missing)}")
     data = parse_source_params(task.source, raw.get("data"), f"{where}.data")
     return TaskSpec(raw["task"], durations, n, data)
 
@@ -124,6 +132,18 @@ def _int(value: Any, where: str, minimum: int) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
         raise ConfigError(f"{where}: expected a whole number >= {minimum}, got {value!r}")
     return value
+
+
+def _examples(value: Any, where: str) -> int | dict[float, int]:
+    """A count, or a mapping seconds -> count: long durations cost more, so suites give them fewer."""
+    if not isinstance(value, dict):
+        return _int(value, where, minimum=1)
+    counts = {}
+    for key, count in value.items():
+        if isinstance(key, bool) or not isinstance(key, (int, float)) or key <= 0:
+            raise ConfigError(f"{where}: keys must be durations in seconds, got {key!r}")
+        counts[float(key)] = _int(count, f"{where}.{key}", minimum=1)
+    return counts
 
 
 def _names(value: Any, where: str) -> tuple[str, ...]:

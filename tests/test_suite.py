@@ -60,3 +60,18 @@ def test_bad_durations(tmp_path: Path) -> None:
 
 def test_unknown_top_level_field(tmp_path: Path) -> None:
     assert "metods" in _error(tmp_path, "durations: [5]\nmetods: [oracle]\nmethods: [oracle]\ntasks: [word_all]\n")
+
+
+def test_examples_per_duration(tmp_path: Path) -> None:
+    path = tmp_path / "s.yaml"
+    path.write_text("durations: [5, 600]\nexamples: {5: 3, 600: 1}\nmethods: [oracle]\n"
+                    "tasks: [word_all, {task: word_single, examples: 2}]\n")
+    word_all, word_single = load_suite(path).tasks
+    assert (word_all.examples_at(5), word_all.examples_at(600)) == (3, 1)
+    assert (word_single.examples_at(5), word_single.examples_at(600)) == (2, 2)
+    message = _error(tmp_path, "durations: [5, 600]\nexamples: {5: 3}\nmethods: [oracle]\ntasks: [word_all]\n")
+    assert "tasks[0]: the suite's examples" in message and "600" in message
+    message = _error(tmp_path, "durations: [5]\nmethods: [oracle]\ntasks: [{task: word_all, examples: {5: 0}}]\n")
+    assert "tasks[0].examples.5" in message
+    assert "keys must be durations" in _error(tmp_path, "durations: [5]\nexamples: {long: 1}\nmethods: [oracle]\n"
+                                                         "tasks: [word_all]\n")
