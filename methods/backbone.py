@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from methods.tiny_checkpoint import SECONDS_PER_AUDIO_TOKEN, expected_audio_tokens, load_processor, model_class
+from methods.loading import SECONDS_PER_AUDIO_TOKEN, expected_audio_tokens, load_processor, model_class
 
 ATTENTION_MODES = ("causal", "bidirectional")
 WINDOW_SECONDS = 30.0

@@ -21,10 +21,11 @@ import pytest
 torch = pytest.importorskip("torch")
 pytest.importorskip("transformers")
 
+from methods import loading  # noqa: E402
 from methods import tiny_checkpoint as tc  # noqa: E402
 
 QUESTION = 'When does the word "cat" occur?'
-SR = tc.SAMPLING_RATE
+SR = loading.SAMPLING_RATE
 
 
 def _wave(seconds: float, seed: int = 0) -> np.ndarray:
@@ -45,15 +46,15 @@ def tokenizer():
     return tc.build_tokenizer(corpus, vocab_size=400)
 
 
-@pytest.fixture(scope="module", params=tc.ARCHITECTURES)
+@pytest.fixture(scope="module", params=loading.ARCHITECTURES)
 def checkpoint(request, tokenizer, tmp_path_factory):
     arch = request.param
     path = tc.build_checkpoint(arch, tmp_path_factory.mktemp(arch.replace(".", "_")), tokenizer, seed=0)
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("HF_HUB_OFFLINE", "1")
         mp.setenv("TRANSFORMERS_OFFLINE", "1")
-        processor = tc.load_processor(path)
-        model = tc.model_class(arch).from_pretrained(path).eval()
+        processor = loading.load_processor(path)
+        model = loading.model_class(arch).from_pretrained(path).eval()
     return arch, path, processor, model
 
 
@@ -88,11 +89,11 @@ def test_build_tokenizer_rejects_tiny_vocab():
 
 
 def test_expected_audio_tokens():
-    assert tc.expected_audio_tokens(30) == 750
-    assert tc.expected_audio_tokens(5) == 125
-    assert tc.expected_audio_tokens(1) == 25
-    assert tc.expected_audio_tokens(40) == 750
-    assert tc.expected_audio_tokens(40, truncate=False) == 1000
+    assert loading.expected_audio_tokens(30) == 750
+    assert loading.expected_audio_tokens(5) == 125
+    assert loading.expected_audio_tokens(1) == 25
+    assert loading.expected_audio_tokens(40) == 750
+    assert loading.expected_audio_tokens(40, truncate=False) == 1000
 
 
 def test_checkpoint_files_and_size(checkpoint):
@@ -138,7 +139,7 @@ def test_chat_template_question_then_audio(checkpoint):
 def test_processor_class(checkpoint):
     arch, _, processor, _ = checkpoint
     expected = {"qwen2-audio": "Qwen2AudioProcessor", "qwen2.5-omni-thinker": "Qwen2_5OmniProcessor"}[arch]
-    if arch == "qwen2.5-omni-thinker" and not tc.torchvision_available():
+    if arch == "qwen2.5-omni-thinker" and not loading.torchvision_available():
         expected = "Qwen2_5OmniAudioProcessor"  # the real processor needs torchvision (see the module doc)
     assert type(processor).__name__ == expected
     assert type(processor.tokenizer).__name__ == "Qwen2Tokenizer"
@@ -148,7 +149,7 @@ def test_processor_class(checkpoint):
 def test_audio_tokens_5s_and_layout(checkpoint):
     _, _, processor, _ = checkpoint
     inputs = _inputs(processor, 5.0)
-    assert _n_audio(inputs, processor) == 125 == tc.expected_audio_tokens(5.0)
+    assert _n_audio(inputs, processor) == 125 == loading.expected_audio_tokens(5.0)
     assert tuple(inputs["input_features"].shape) == (1, 128, 3000)  # padded to 30 s regardless
     assert int(inputs["feature_attention_mask"].sum()) == 500
     ids = inputs["input_ids"][0].tolist()
@@ -220,7 +221,7 @@ def test_round_trip_identical_logits(checkpoint, tmp_path):
     arch, _, processor, model = checkpoint
     inputs = _inputs(processor, 2.0)
     model.save_pretrained(tmp_path)
-    reloaded = tc.model_class(arch).from_pretrained(tmp_path).eval()
+    reloaded = loading.model_class(arch).from_pretrained(tmp_path).eval()
     with torch.no_grad():
         assert torch.equal(model(**inputs).logits, reloaded(**inputs).logits)
 
