@@ -30,8 +30,6 @@ class MethodSpec:
 
 
 ALL_TASKS = frozenset(TASK_NAMES)
-# The frame head reads onsets; activity heads for diarization and event detection are not built yet.
-ONSET_TASKS = frozenset({"word_single", "word_all", "speaker_onset", "event_onset"})
 
 METHODS: dict[str, MethodSpec] = {
     spec.name: spec
@@ -42,11 +40,11 @@ METHODS: dict[str, MethodSpec] = {
                    "evenly spaced guesses over the audio (the floor)"),
         MethodSpec("token-hf", "baselines.token_hf:make", ALL_TASKS,
                    "the audio LM generates a JSON answer with transformers (greedy)"),
-        MethodSpec("frame-binary", "methods.frame_method:make_binary", ONSET_TASKS,
+        MethodSpec("frame-binary", "methods.frame_method:make_binary", ALL_TASKS,
                    "frame head trained with binary cross-entropy, top-n decoding"),
-        MethodSpec("frame-ihp", "methods.frame_method:make_ihp", ONSET_TASKS,
+        MethodSpec("frame-ihp", "methods.frame_method:make_ihp", ALL_TASKS,
                    "frame head trained with the inhomogeneous Poisson loss, posterior-mode decoding"),
-        MethodSpec("frame-joint", "methods.frame_method:make_joint", ONSET_TASKS,
+        MethodSpec("frame-joint", "methods.frame_method:make_joint", ALL_TASKS,
                    "LM loss + IHP head trained jointly, posterior-mode decoding"),
     ]
 }

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import math
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -19,22 +20,62 @@ TOKEN_SECONDS = 0.04
 _EDGE_SLACK = 1e-6
 
 
+@dataclass(frozen=True)
+class Channels:
+    """Which output channel of a FrameHead answers which question.
+
+    Channel 0 holds onsets (word, speaker and event onset queries). Activity channels follow:
+    one per speaker slot, slot k being the k-th speaker to talk (EEND's first-appearance
+    order, so no permutation search is needed), then one per sound class (DCASE style).
+    """
+
+    speakers: int = 0
+    classes: tuple[str, ...] = ()
+
+    @property
+    def count(self) -> int:
+        return 1 + self.speakers + len(self.classes)
+
+    @property
+    def speaker_slice(self) -> slice:
+        return slice(1, 1 + self.speakers)
+
+    @property
+    def class_slice(self) -> slice:
+        return slice(1 + self.speakers, self.count)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"speakers": self.speakers, "classes": list(self.classes)}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any] | None) -> Channels:
+        d = d or {}
+        return cls(int(d.get("speakers", 0)), tuple(d.get("classes", ())))
+
+
 class FrameHead(nn.Module):
     """Maps hidden states [B, T, H] at the audio positions to [B, T * r, outputs] frame logits.
 
     Token t's r outputs become frames t*r .. t*r + r-1, each token_seconds / r long.
-    `outputs` > 1 gives several channels per frame (onset + offset, or activity per speaker or
-    class). Read the logits as onset logits (binary loss) or log-intensities (IHP loss).
+    `channels` lays out the outputs of each frame: onsets, then activity per speaker slot and per
+    sound class. Read onset logits as logits (binary loss) or log-intensities (IHP loss), and
+    activity logits as logits.
     """
 
-    def __init__(self, hidden_size: int, frames_per_token: int = 4, outputs: int = 1,
-                 bias_init: float = -6.0, token_seconds: float = TOKEN_SECONDS):
+    def __init__(self, hidden_size: int, frames_per_token: int = 4, channels: Channels = Channels(),
+                 bias_init: float = -6.0, activity_bias_init: float = -2.0, token_seconds: float = TOKEN_SECONDS):
         super().__init__()
-        self.hidden_size, self.frames_per_token, self.outputs = hidden_size, frames_per_token, outputs
+        self.hidden_size, self.frames_per_token, self.channels = hidden_size, frames_per_token, channels
+        self.outputs = outputs = channels.count
         self.token_seconds = token_seconds
         self.proj = nn.Linear(hidden_size, frames_per_token * outputs)
-        # Events are rare: start every frame near "nothing happens here" (sigmoid(-6) ~ 0.25 %).
-        nn.init.constant_(self.proj.bias, bias_init)
+        # Onsets are rare: start every frame near "nothing happens here" (sigmoid(-6) ~ 0.25 %).
+        # Activity is not (a speaker talks about a third of the time): those start near 12 %,
+        # since Adam moves a bias only about lr per step.
+        with torch.no_grad():
+            bias = self.proj.bias.view(frames_per_token, self.outputs)
+            bias[:, 0] = bias_init
+            bias[:, 1:] = activity_bias_init
 
     @property
     def frame_seconds(self) -> float:
@@ -51,7 +92,7 @@ class FrameHead(nn.Module):
         """Writes the head alone (kilobytes) plus what is needed to re-attach it to `backbone`
         (a checkpoint path or hub name) and decode it (`loss`: "binary", "ihp", "activity")."""
         meta = {"hidden_size": self.hidden_size, "frames_per_token": self.frames_per_token,
-                "outputs": self.outputs, "token_seconds": self.token_seconds,
+                "outputs": self.outputs, "token_seconds": self.token_seconds, "channels": self.channels.to_dict(),
                 "loss": loss, "backbone": backbone, "extra": extra or {}}
         json.dumps(meta)  # fail now, not when someone tries to read the file
         torch.save({"state_dict": self.state_dict(), "meta": meta}, path)
@@ -60,7 +101,8 @@ class FrameHead(nn.Module):
     def load(cls, path: str | Path) -> tuple[FrameHead, dict[str, Any]]:
         blob = torch.load(path, map_location="cpu", weights_only=True)
         meta = blob["meta"]
-        head = cls(meta["hidden_size"], meta["frames_per_token"], meta["outputs"],
+        # Heads saved before activity channels existed have the onset channel alone.
+        head = cls(meta["hidden_size"], meta["frames_per_token"], Channels.from_dict(meta.get("channels")),
                    token_seconds=meta["token_seconds"])
         head.load_state_dict(blob["state_dict"])
         return head, meta

@@ -1,34 +1,18 @@
 """Frame-level internal tool use as a registered method: one prefill, a head, a decoder. No generation."""
 from __future__ import annotations
 
-import math
-from typing import Any, Callable
+from typing import Any
 
 import torch
 
 from bench.audio import Audio
 from bench.errors import ConfigError
 from bench.method import Method, stage
-from bench.types import Event, Example, Prediction
+from bench.types import Example, Failure, Prediction
 from methods.backbone import AudioLM
 from methods.checkpoint import read_meta, resolve
-from methods.frame_decoders import binary_topn, ihp_boxcar, ihp_peak_picking, ihp_posterior_mode
 from methods.frame_head import FrameHead
-
-# decoder name -> f(head output for one example [frames], n, frame_seconds) -> times
-DECODERS: dict[str, Callable[[torch.Tensor, int, float], list[float]]] = {
-    "posterior_mode": ihp_posterior_mode,
-    "boxcar": lambda l, n, fs: ihp_boxcar(l, n, fs, window_frames=5),
-    "peaks": lambda l, n, fs: ihp_peak_picking(l, n, fs, suppress_frames=5),
-    "topn": lambda l, n, fs: binary_topn(torch.sigmoid(l), n, fs, min_distance_frames=5),
-}
-DEFAULT_DECODER = {"binary": "topn", "ihp": "posterior_mode", "joint": "posterior_mode"}
-
-
-def answer_events(example: Example, times: list[float]) -> list[Event]:
-    """Times in order get the labels the query named in order (the transcript's words for all-words)."""
-    labels = example.metadata.get("labels") or []
-    return [Event(labels[i] if i < len(labels) else "onset", round(t, 3)) for i, t in enumerate(sorted(times))]
+from methods.frame_tasks import DECODERS, DEFAULT_DECODER, UnsupportedTask, answer, frames_inside
 
 
 class FrameMethod(Method):
@@ -55,13 +39,14 @@ class FrameMethod(Method):
         states = self.lm.encode(example.query, audio.samples)
         timings = dict(states.timings)
         with stage(timings, "head"), torch.no_grad():
-            output = self.head(states.hidden[None].float())[0, :, 0]
-            # Frames are contiguous from 0 s (windows are whole multiples of a token); keep those inside the audio.
-            output = output[: math.ceil(audio.duration / self.head.frame_seconds)]
+            output = frames_inside(self.head(states.hidden[None].float())[0], audio.duration, self.head.frame_seconds)
+        prediction = Prediction(timings=timings, audio_seconds_consumed=states.consumed_seconds)
         with stage(timings, "decode"):
-            times = self.decode(output, example.n_expected, self.head.frame_seconds)
-        return Prediction(events=answer_events(example, times), timings=timings,
-                          audio_seconds_consumed=states.consumed_seconds)
+            try:
+                prediction.events = answer(example, output, self.head.channels, self.head.frame_seconds, self.decode)
+            except UnsupportedTask as e:
+                prediction.failure = Failure("unsupported", str(e))
+        return prediction
 
 
 def make_binary(options: dict[str, Any]) -> Method:

@@ -1,9 +1,11 @@
 """Train a tiny audio LM from scratch for one timestamp method and write a self-describing checkpoint.
 
 Methods: "token" (LM cross-entropy on the JSON answer, teacher forcing), "frame-binary",
-"frame-ihp" (a FrameHead on the last-layer audio states, BCE or IHP loss) and "frame-joint"
-(LM cross-entropy + ihp_weight x IHP). Everything is trained jointly: backbone (audio encoder
-and LM) and head, AdamW at a constant learning rate, gradient accumulation to `batch_size`.
+"frame-ihp" (a FrameHead on the last-layer audio states, BCE or IHP loss on the onset channel)
+and "frame-joint" (LM cross-entropy + ihp_weight x IHP). Frame heads also learn activity per
+speaker slot and per sound class (BCE) for diarization and event detection. Everything is
+trained jointly: backbone (audio encoder and LM) and head, AdamW at a constant learning rate or
+with warmup and cosine decay, gradient accumulation to `batch_size`.
 
 Checkpoint layout (what the method wrappers load):
     <out>/backbone/         save_pretrained model + tokenizer/processor (methods.backbone.AudioLM)
@@ -40,9 +42,9 @@ from bench.data.wordlist import WORDS
 from bench.errors import ConfigError
 from bench.tasks import TASK_NAMES, get_task
 from bench.types import Event, Prediction
-from methods.frame_decoders import binary_topn, ihp_posterior_mode
-from methods.frame_head import FrameHead, onset_targets
-from methods.frame_losses import binary_loss, ihp_loss
+from methods.frame_head import Channels, FrameHead
+from methods.frame_losses import activity_loss, binary_loss, ihp_loss
+from methods.frame_tasks import ACTIVITY_TASKS, DECODERS, DEFAULT_DECODER, answer, frames_inside, targets
 from methods.training_data import TrainingExample, dev_set, train_maker
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -52,6 +54,7 @@ HEAD_LOSS = {"frame-binary": "binary", "frame-ihp": "ihp", "frame-joint": "joint
 ARCHS = ("qwen2-audio",)
 ONSET_TASKS = ("word_single", "word_all", "speaker_onset", "event_onset")
 DEFAULT_TASKS = ONSET_TASKS
+SCHEDULES = ("constant", "cosine")
 FRAMES_PER_TOKEN = 4
 DEV_METRICS = ("acc@50ms", "acc@100ms", "mae")
 # Dev pools are smaller than training pools: they only need to be disjoint and varied enough.
@@ -83,6 +86,10 @@ class TrainConfig:
     tasks: tuple[str, ...] = DEFAULT_TASKS
     durations: tuple[float, float] = (2.0, 15.0)
     lr: float = 5e-4
+    schedule: str = "constant"
+    warmup_steps: int = 0
+    # Cosine decay ends at lr * min_lr_ratio on max_steps.
+    min_lr_ratio: float = 0.1
     weight_decay: float = 0.0
     grad_clip: float = 1.0
     batch_size: int = 8
@@ -94,6 +101,9 @@ class TrainConfig:
     dev_max_new_tokens: int = 256
     vocab_size: int = 2000
     ihp_weight: float = 1.0
+    # Frame heads: speaker slots for diarization (more speakers than slots cannot be answered).
+    speaker_slots: int = 8
+    activity_weight: float = 1.0
     # > 0: train on only the first n examples of the stream, cycled (an overfitting check).
     repeat_examples: int = 0
     bias_init: float = -6.0
@@ -150,9 +160,10 @@ def parse_config(raw: Any, where: str = "config") -> TrainConfig:
     for task in config.tasks:
         if task not in TASK_NAMES:
             raise ConfigError(f"{where}.tasks: unknown task {task!r}; known: {', '.join(TASK_NAMES)}")
-        if config.method != "token" and task not in ONSET_TASKS:
-            raise ConfigError(f"{where}.tasks: {task} is not an onset task; frame methods train on "
-                              f"{', '.join(ONSET_TASKS)}")
+    if config.schedule not in SCHEDULES:
+        raise bad("schedule", f"expected one of {', '.join(SCHEDULES)}")
+    if not 0 <= config.min_lr_ratio <= 1:
+        raise bad("min_lr_ratio", "expected a number in [0, 1]")
     low, high = config.durations
     if low <= 0.1 or high > 30:
         raise bad("durations", "expected seconds within (0.1, 30]")
@@ -162,7 +173,8 @@ def parse_config(raw: Any, where: str = "config") -> TrainConfig:
     for name, value in positive.items():
         if not value > 0:
             raise bad(name, "expected a positive number")
-    for name in ("weight_decay", "grad_clip", "ihp_weight", "dev_examples", "repeat_examples"):
+    for name in ("weight_decay", "grad_clip", "ihp_weight", "dev_examples", "repeat_examples", "warmup_steps",
+                 "speaker_slots", "activity_weight"):
         if getattr(config, name) < 0:
             raise bad(name, "expected a number >= 0")
     if not isinstance(config.model, dict):
@@ -213,12 +225,6 @@ def build_backbone(config: TrainConfig, out_dir: Path) -> Path:
 # ------------------------------------------------------------------------------------ one example
 
 
-def _valid_frames(n_frames: int, duration: float, frame_seconds: float) -> torch.Tensor:
-    """1 for frames that start inside the audio, 0 for the tail of the last token."""
-    starts = torch.arange(n_frames, dtype=torch.float64) * frame_seconds
-    return (starts < duration).float()
-
-
 class Trainer:
     def __init__(self, config: TrainConfig, lm: Any, head: FrameHead | None) -> None:
         self.config, self.lm, self.head = config, lm, head
@@ -242,7 +248,7 @@ class Trainer:
 
     def loss(self, ex: TrainingExample) -> tuple[torch.Tensor, dict[str, float]]:
         """The training loss of one example (with grad) and its parts."""
-        lm, method = self.lm, self.config.method
+        lm = self.lm
         inputs, starts, counts = lm.inputs(ex.question, ex.samples)
         prompt_len = inputs["input_ids"].shape[1]
         if self.uses_lm_loss:
@@ -258,20 +264,30 @@ class Trainer:
             total = total + lm_loss
         if self.head is not None:
             states = lm.audio_states(inputs, out.hidden_states[-1][0], starts, counts, {})
-            logits = self.head(states.hidden[None])[..., 0]  # [1, frames]
-            n_frames = logits.shape[1]
-            fs = self.head.frame_seconds
-            targets = onset_targets(ex.onsets, n_frames, fs)[0].to(logits.device)
-            mask = _valid_frames(n_frames, ex.duration, fs).to(logits.device)
-            if method == "frame-binary":
-                frame_loss = binary_loss(logits, targets[None], mask[None], pos_weight="auto")
-                parts["binary"] = float(frame_loss.detach())
-                total = total + frame_loss
-            else:
-                frame_loss = ihp_loss(logits, targets[None], mask[None])
-                parts["ihp"] = float(frame_loss.detach())
-                total = total + (self.config.ihp_weight if method == "frame-joint" else 1.0) * frame_loss
+            frame_loss, name = self.frame_loss(ex, self.head(states.hidden[None])[0])
+            parts[name] = float(frame_loss.detach())
+            total = total + frame_loss
         return total, parts
+
+    def frame_loss(self, ex: TrainingExample, output: torch.Tensor) -> tuple[torch.Tensor, str]:
+        """The head's loss on one example's output [frames, channels], and its name.
+
+        Activity BCE is a mean over frames and channels; activity_weight puts it in proportion
+        with the onset loss (a mean for the binary head, a sum over frames for IHP).
+        """
+        head, method = self.head, self.config.method
+        fs = head.frame_seconds
+        target = targets(ex.task, ex.reference, head.channels, output.shape[0], fs)
+        y = target.values.to(output.device)[None]
+        logits = output[None, :, target.channels]
+        mask = torch.zeros(1, output.shape[0], device=output.device)
+        mask[0, : frames_inside(output, ex.duration, fs).shape[0]] = 1.0
+        if ex.task in ACTIVITY_TASKS:
+            return self.config.activity_weight * activity_loss(logits, y, mask), "activity"
+        if method == "frame-binary":
+            return binary_loss(logits[..., 0], y[..., 0], mask, pos_weight="auto"), "binary"
+        weight = self.config.ihp_weight if method == "frame-joint" else 1.0
+        return weight * ihp_loss(logits[..., 0], y[..., 0], mask), "ihp"
 
     # ------------------------------------------------------------------------------------ dev
 
@@ -284,17 +300,9 @@ class Trainer:
             parsed = parse_answer(ex.task, text, ex.labels)
             return Prediction(events=parsed.events, raw_text=text, failure=parsed.failure, words=parsed.words)
         states = lm.encode(ex.question, ex.samples)
-        logits = self.head(states.hidden[None])[0, :, 0]
-        fs = self.head.frame_seconds
-        n_valid = int(_valid_frames(logits.shape[0], ex.duration, fs).sum())
-        logits = logits[:n_valid]
-        if self.config.method == "frame-binary":
-            times = binary_topn(torch.sigmoid(logits), ex.n_expected, fs)
-        else:
-            times = ihp_posterior_mode(logits, ex.n_expected, fs)
-        labels = ex.labels or []
-        events = [Event(labels[i] if i < len(labels) else "", float(t)) for i, t in enumerate(times)]
-        return Prediction(events=events)
+        output = frames_inside(self.head(states.hidden[None])[0], ex.duration, self.head.frame_seconds)
+        decoder = DECODERS[DEFAULT_DECODER[HEAD_LOSS[self.config.method]]]
+        return Prediction(events=answer(ex.example, output, self.head.channels, self.head.frame_seconds, decoder))
 
     def evaluate(self, dev: list[TrainingExample]) -> dict[str, Any]:
         """Per-task dev metrics (the tasks' own scorers) and their mean over tasks."""
@@ -365,10 +373,12 @@ def train(config: TrainConfig, out: Path, raw_config: dict[str, Any] | None = No
     torch.manual_seed(config.seed)
     head = None
     if config.method != "token":
-        head = FrameHead(lm.hidden_size, frames_per_token=FRAMES_PER_TOKEN, bias_init=config.bias_init)
+        head = FrameHead(lm.hidden_size, frames_per_token=FRAMES_PER_TOKEN, channels=head_channels(config),
+                         bias_init=config.bias_init)
     params = list(lm.model.parameters()) + (list(head.parameters()) if head is not None else [])
     n_params = sum(p.numel() for p in params)
     optimizer = torch.optim.AdamW(params, lr=config.lr, weight_decay=config.weight_decay)
+    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lr_factor(config))
     trainer = Trainer(config, lm, head)
     lm.model.train()
     if head is not None:
@@ -406,6 +416,7 @@ def train(config: TrainConfig, out: Path, raw_config: dict[str, Any] | None = No
         if config.grad_clip > 0:
             torch.nn.utils.clip_grad_norm_(params, config.grad_clip)
         optimizer.step()
+        scheduler.step()
         step += 1
         window.append(step_loss)
         if step % config.log_every == 0 or step == config.max_steps or step == 1:
@@ -421,7 +432,7 @@ def train(config: TrainConfig, out: Path, raw_config: dict[str, Any] | None = No
     log(f"[train] stopped at step {step} ({stopped}) after {train_seconds:.0f}s; evaluating on {len(dev)} dev examples")
 
     dev_metrics = trainer.evaluate(dev) if dev else {"examples": 0, "tasks": {}}
-    log(f"[train] dev: " + ", ".join(f"{k} {dev_metrics.get(k)}" for k in DEV_METRICS))
+    log("[train] dev: " + ", ".join(f"{k} {dev_metrics.get(k)}" for k in DEV_METRICS))
 
     lm.model.eval()
     lm.model.save_pretrained(out / "backbone", safe_serialization=True)
@@ -453,6 +464,25 @@ def train(config: TrainConfig, out: Path, raw_config: dict[str, Any] | None = No
     (out / "README.md").write_text(model_card(meta))
     log(f"[train] wrote {out} in {meta['wall_seconds']:.0f}s")
     return out
+
+
+def head_channels(config: TrainConfig) -> Channels:
+    """Onsets, plus activity channels for the activity tasks the config trains."""
+    speakers = config.speaker_slots if "diarization" in config.tasks else 0
+    classes = config.pool_params()["scene"].classes if "event_detection" in config.tasks else ()
+    return Channels(speakers, tuple(classes))
+
+
+def lr_factor(config: TrainConfig) -> Callable[[int], float]:
+    """The learning rate at a step, as a fraction of config.lr: linear warmup, then constant or cosine."""
+    def factor(step: int) -> float:
+        if step < config.warmup_steps:
+            return (step + 1) / config.warmup_steps
+        if config.schedule == "constant":
+            return 1.0
+        progress = min(1.0, (step - config.warmup_steps) / max(1, config.max_steps - config.warmup_steps))
+        return config.min_lr_ratio + (1 - config.min_lr_ratio) * 0.5 * (1 + math.cos(math.pi * progress))
+    return factor
 
 
 def _log(message: str) -> None:
@@ -491,8 +521,8 @@ Seed {meta['seed']}: {meta['train_seed']}; evaluation suites use seed 0, so no c
 
 ## Training
 - Command: `{meta['command']}`
-- {meta['steps']} steps of batch {cfg['batch_size']} ({meta['examples_seen']} examples), AdamW lr {cfg['lr']:g}
-  constant, stopped by {meta['stopped_by']}; {meta['train_seconds']:.0f} s training,
+- {meta['steps']} steps of batch {cfg['batch_size']} ({meta['examples_seen']} examples), AdamW lr {cfg['lr']:g},
+  {_schedule_text(cfg)}, stopped by {meta['stopped_by']}; {meta['train_seconds']:.0f} s training,
   {meta['wall_seconds']:.0f} s wall in all ({meta['seconds_per_step']:.2f} s/step, torch {meta['torch']}, {cfg['threads']} threads).
 - Loss: first {curve[0][1] if curve else '-'}, last {curve[-1][1] if curve else '-'} (framebench.json has the curve).
 
@@ -512,6 +542,13 @@ on synthetic data: its numbers say whether the pipeline works, not how the paper
 compare on real audio. Trained on {cfg['durations'][0]:g}-{cfg['durations'][1]:g} s audio; longer audio is out of
 distribution by design (the benchmark's stretched durations test exactly that).
 """
+
+
+def _schedule_text(cfg: dict[str, Any]) -> str:
+    warmup = f"{cfg.get('warmup_steps', 0)} warmup steps then " if cfg.get("warmup_steps") else ""
+    if cfg.get("schedule", "constant") == "cosine":
+        return f"{warmup}cosine decay to {cfg['lr'] * cfg['min_lr_ratio']:g}"
+    return f"{warmup}constant"
 
 
 def main(config_path: Path, out: Path | None = None) -> Path:

@@ -10,7 +10,7 @@ from scipy.special import expit
 
 from methods.frame_decoders import (activity_segments, binary_topn, ihp_boxcar, ihp_peak_picking,
                                     ihp_posterior_mode)
-from methods.frame_head import FrameHead, activity_targets, frame_times, onset_targets
+from methods.frame_head import Channels, FrameHead, activity_targets, frame_times, onset_targets
 from methods.frame_losses import activity_loss, binary_loss, ihp_loss, joint_loss
 
 FS = 0.01  # 10 ms frames
@@ -88,9 +88,10 @@ def test_activity_loss_weighs_each_channel_by_its_own_ratio() -> None:
 
 
 def test_head_flattens_token_frames_in_order_and_starts_at_bias() -> None:
-    head = FrameHead(hidden_size=3, frames_per_token=4, outputs=2)
+    head = FrameHead(hidden_size=3, frames_per_token=4, channels=Channels(speakers=1))
     assert head.frame_seconds == pytest.approx(0.01)
-    assert torch.all(head.proj.bias == -6.0)
+    # Onset frames start rare (-6), activity frames near 12 % (-2).
+    assert head.proj.bias.tolist() == [-6.0, -2.0] * 4
     with torch.no_grad():
         head.proj.bias.zero_()
         head.proj.weight.zero_()
@@ -111,15 +112,16 @@ def test_head_flattens_token_frames_in_order_and_starts_at_bias() -> None:
 
 def test_head_save_load_round_trip(tmp_path) -> None:
     torch.manual_seed(0)
-    head = FrameHead(hidden_size=8, frames_per_token=2, outputs=3, token_seconds=0.02)
+    head = FrameHead(hidden_size=8, frames_per_token=2, channels=Channels(1, ('dog',)), token_seconds=0.02)
     path = tmp_path / "head.pt"
     head.save(path, backbone="Qwen/Qwen2.5-Omni-3B", loss="ihp", extra={"epoch": 3})
     loaded, meta = FrameHead.load(path)
     assert meta == {"hidden_size": 8, "frames_per_token": 2, "outputs": 3, "token_seconds": 0.02,
-                    "loss": "ihp", "backbone": "Qwen/Qwen2.5-Omni-3B", "extra": {"epoch": 3}}
+                    "channels": {"speakers": 1, "classes": ["dog"]}, "loss": "ihp", "backbone": "Qwen/Qwen2.5-Omni-3B", "extra": {"epoch": 3}}
     hidden = torch.randn(2, 7, 8)
     assert torch.equal(loaded(hidden), head(hidden))
     assert loaded.frame_seconds == head.frame_seconds
+    assert loaded.channels == Channels(1, ('dog',)) and loaded.channels.class_slice == slice(2, 3)
     with pytest.raises(TypeError):
         head.save(tmp_path / "bad.pt", backbone="x", loss="ihp", extra={"path": tmp_path})
 

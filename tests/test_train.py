@@ -47,6 +47,29 @@ def test_frame_ihp_loss_goes_down(tmp_path: Path) -> None:
     assert curve[-3:].mean() < 0.5 * curve[:3].mean()
 
 
+@pytest.mark.parametrize("method", ["frame-ihp", "frame-binary"])
+def test_activity_loss_goes_down(tmp_path: Path, method: str) -> None:
+    # Diarization and event detection train the speaker and class activity channels.
+    out, meta = run(tmp_path, method, method=method, tasks=["diarization", "event_detection"], max_steps=20,
+                    batch_size=1, log_every=1, repeat_examples=2, dev_examples=2, lr=0.003)
+    curve = losses(meta)
+    assert curve[-4:].mean() < 0.6 * curve[:4].mean()
+    from methods.frame_head import FrameHead
+    head, _ = FrameHead.load(out / "head.pt")
+    assert head.channels.speakers == 8 and "trumpet" in head.channels.classes
+    assert set(meta["dev"]["tasks"]) == {"diarization", "event_detection"}
+    assert "der" in meta["dev"]["tasks"]["diarization"]
+
+
+def test_cosine_schedule() -> None:
+    from methods.train import lr_factor
+    factor = lr_factor(parse_config(tiny(schedule="cosine", warmup_steps=4, max_steps=24, min_lr_ratio=0.1)))
+    values = [factor(step) for step in range(24)]
+    assert values[:4] == [0.25, 0.5, 0.75, 1.0]
+    assert all(a >= b for a, b in zip(values[3:], values[4:])) and values[-1] == pytest.approx(0.1, abs=0.01)
+    assert lr_factor(parse_config(tiny()))(10) == 1.0
+
+
 def test_token_loss_goes_down(tmp_path: Path) -> None:
     _, meta = run(tmp_path, "token", method="token", attention="causal", max_steps=20, batch_size=1, log_every=1,
                   repeat_examples=2, dev_examples=2, dev_max_new_tokens=8)
@@ -111,7 +134,9 @@ def test_real_configs_parse() -> None:
     ({"batch_size": 2.5}, "config.batch_size"),
     ({"attention": "sideways"}, "config.attention"),
     ({"tasks": ["word_single", "nope"]}, "config.tasks"),
-    ({"tasks": ["diarization"]}, "config.tasks"),  # frame methods train onset tasks only
+    ({"schedule": "linear"}, "config.schedule"),
+    ({"min_lr_ratio": 2}, "config.min_lr_ratio"),
+    ({"speaker_slots": -1}, "config.speaker_slots"),
     ({"durations": [4, 2]}, "config.durations"),
     ({"colour": "red"}, "config.colour"),
     ({"model": {"text_layers": "two"}}, "config.model.text_layers"),
