@@ -1,8 +1,10 @@
 """Data sources: generate base clips once, stretch them to the durations a suite names, cache both.
 
 Layout of the cache (default .cache/framebench, or $FRAMEBENCH_CACHE):
-    <source>-<params+seed hash>/pool/*.wav + recordings.jsonl          base clips
-    <source>-<params+seed hash>/d<duration>/*.wav + recordings.jsonl   stretched recordings
+    <source>-<params+seed+generator hash>/pool/*.wav + recordings.jsonl          base clips
+    <source>-<params+seed+generator hash>/d<duration>/*.wav + recordings.jsonl   stretched recordings
+The generator hash covers the source code that makes the audio, so clips cached by an older
+version are never mixed with what this version would generate.
 Beside each wav lies its reference in the format `bench score` reads: .words.json (speech),
 .rttm (conversations) or .tsv (scenes).
 Each recording is appended to its folder's manifest once its wav is written, so a killed build
@@ -10,9 +12,11 @@ resumes where it stopped.
 """
 from __future__ import annotations
 
+import hashlib
 import os
 import random
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Callable
 
@@ -77,8 +81,21 @@ def parse_source_params(source: str, raw: dict[str, Any] | None, where: str) -> 
     return parse_params(SOURCES[source].params_type, raw, where)
 
 
+# The modules whose code decides the audio and annotations a source generates.
+GENERATOR_MODULES = ("speech.py", "espeak.py", "wordlist.py", "conversations.py", "scenes.py", "stretch.py",
+                     "recording.py", "sources.py")
+
+
+@lru_cache(maxsize=1)
+def generator_version() -> str:
+    digest = hashlib.sha256()
+    for name in GENERATOR_MODULES:
+        digest.update((Path(__file__).parent / name).read_bytes())
+    return digest.hexdigest()[:12]
+
+
 def _folder(source: str, params: Any, seed: int) -> Path:
-    return cache_root() / f"{source}-{fingerprint(params, seed)}"
+    return cache_root() / f"{source}-{fingerprint(params, seed, generator_version())}"
 
 
 def base_pool(source: str, params: Any, seed: int) -> list[Recording]:
