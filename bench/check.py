@@ -137,7 +137,7 @@ def update_baseline(run_dir: Path, path: Path) -> dict[str, Any]:
     return stored
 
 
-def main(run_dir: Path, against: Path, update: bool) -> int:
+def main(run_dir: Path, against: Path, update: bool, methods: list[str] | None = None) -> int:
     if not (run_dir / "results.jsonl").exists():
         raise ConfigError(f"{run_dir}: no results.jsonl; not a run directory")
     if update:
@@ -146,6 +146,12 @@ def main(run_dir: Path, against: Path, update: bool) -> int:
         print(f"wrote {against}: {count} metrics")
         return 0
     stored = load_baseline(against)
+    if methods:
+        unknown = [m for m in methods if m not in stored["metrics"]]
+        if unknown:
+            raise ConfigError(f"--methods: {', '.join(unknown)} not in {against}; "
+                              f"it stores {', '.join(stored['metrics'])}")
+        stored["metrics"] = {m: stored["metrics"][m] for m in methods}
     findings = compare(stored, measured_metrics(run_dir))
     for finding in findings:
         print(finding)

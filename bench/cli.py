@@ -1,4 +1,4 @@
-"""Command line: `python -m bench {run,report,score,check,train,list}`."""
+"""Command line: `python -m bench {run,report,score,check,train,calibrate,list}`."""
 from __future__ import annotations
 
 import argparse
@@ -45,7 +45,8 @@ def cmd_score(args: argparse.Namespace) -> int:
 def cmd_check(args: argparse.Namespace) -> int:
     from bench import check
 
-    return check.main(Path(args.run_dir), Path(args.against), args.update)
+    methods = [m.strip() for m in args.methods.split(",") if m.strip()] if args.methods else None
+    return check.main(Path(args.run_dir), Path(args.against), args.update, methods)
 
 
 def cmd_train(args: argparse.Namespace) -> int:
@@ -53,6 +54,13 @@ def cmd_train(args: argparse.Namespace) -> int:
 
     checkpoint = train(Path(args.config), Path(args.out) if args.out else None)
     print(f"checkpoint: {checkpoint}")
+    return 0
+
+
+def cmd_calibrate(args: argparse.Namespace) -> int:
+    from methods.calibrate import main as calibrate
+
+    calibrate(Path(args.checkpoint), args.examples)
     return 0
 
 
@@ -97,12 +105,18 @@ def build_parser() -> argparse.ArgumentParser:
     gate.add_argument("run_dir")
     gate.add_argument("--against", required=True, help="stored metrics, e.g. results/baselines/smoke.json")
     gate.add_argument("--update", action="store_true", help="write the file from this run instead of checking")
+    gate.add_argument("--methods", help="comma-separated: gate only these stored methods (one checkpoint's run)")
     gate.set_defaults(func=cmd_check)
 
     trainer = sub.add_parser("train", help="train a model method's checkpoint on generated data")
     trainer.add_argument("config", help="training YAML, e.g. configs/train/frame-ihp.yaml")
     trainer.add_argument("--out", help="checkpoint folder (default checkpoints/<name>)")
     trainer.set_defaults(func=cmd_train)
+
+    calibrator = sub.add_parser("calibrate", help="tune a frame head's activity thresholds on held-out examples")
+    calibrator.add_argument("checkpoint", help="checkpoint folder, e.g. checkpoints/frame-ihp")
+    calibrator.add_argument("--examples", type=int, default=16, help="calibration examples per activity task")
+    calibrator.set_defaults(func=cmd_calibrate)
 
     lister = sub.add_parser("list", help="list tasks and methods")
     lister.set_defaults(func=cmd_list)

@@ -68,6 +68,8 @@ class FrameHead(nn.Module):
         self.hidden_size, self.frames_per_token, self.channels = hidden_size, frames_per_token, channels
         self.outputs = outputs = channels.count
         self.token_seconds = token_seconds
+        # Activity threshold per task, calibrated on held-out data (methods.calibrate); 0.5 otherwise.
+        self.thresholds: dict[str, float] = {}
         self.proj = nn.Linear(hidden_size, frames_per_token * outputs)
         # Onsets are rare: start every frame near "nothing happens here" (sigmoid(-6) ~ 0.25 %).
         # Activity is not (a speaker talks about a third of the time): those start near 12 %,
@@ -93,7 +95,7 @@ class FrameHead(nn.Module):
         (a checkpoint path or hub name) and decode it (`loss`: "binary", "ihp", "activity")."""
         meta = {"hidden_size": self.hidden_size, "frames_per_token": self.frames_per_token,
                 "outputs": self.outputs, "token_seconds": self.token_seconds, "channels": self.channels.to_dict(),
-                "loss": loss, "backbone": backbone, "extra": extra or {}}
+                "thresholds": self.thresholds, "loss": loss, "backbone": backbone, "extra": extra or {}}
         json.dumps(meta)  # fail now, not when someone tries to read the file
         torch.save({"state_dict": self.state_dict(), "meta": meta}, path)
 
@@ -104,6 +106,7 @@ class FrameHead(nn.Module):
         # Heads saved before activity channels existed have the onset channel alone.
         head = cls(meta["hidden_size"], meta["frames_per_token"], Channels.from_dict(meta.get("channels")),
                    token_seconds=meta["token_seconds"])
+        head.thresholds = dict(meta.get("thresholds", {}))
         head.load_state_dict(blob["state_dict"])
         return head, meta
 

@@ -33,7 +33,8 @@ class FrameMethod(Method):
         self.decoder_name = name
 
     def settings(self) -> dict[str, Any]:
-        return {"checkpoint": str(self.checkpoint), "attention": self.meta["attention"], "decoder": self.decoder_name}
+        return {"checkpoint": str(self.checkpoint), "attention": self.meta["attention"], "decoder": self.decoder_name,
+                "thresholds": self.head.thresholds}
 
     def predict(self, example: Example, audio: Audio) -> Prediction:
         states = self.lm.encode(example.query, audio.samples)
@@ -43,7 +44,8 @@ class FrameMethod(Method):
         prediction = Prediction(timings=timings, audio_seconds_consumed=states.consumed_seconds)
         with stage(timings, "decode"):
             try:
-                prediction.events = answer(example, output, self.head.channels, self.head.frame_seconds, self.decode)
+                prediction.events = answer(example, output, self.head.channels, self.head.frame_seconds, self.decode,
+                                           self.head.thresholds.get(example.task, 0.5))
             except UnsupportedTask as e:
                 prediction.failure = Failure("unsupported", str(e))
         return prediction

@@ -72,8 +72,9 @@ def targets(task: str, reference: list[Event], channels: Channels, n_frames: int
 
 
 def answer(example: Example, output: torch.Tensor, channels: Channels, frame_seconds: float,
-           decoder: Callable[[torch.Tensor, int, float], list[float]]) -> list[Event]:
-    """The answer to `example` from one example's head output [frames, channels] (frames inside the audio)."""
+           decoder: Callable[[torch.Tensor, int, float], list[float]], threshold: float = 0.5) -> list[Event]:
+    """The answer to `example` from one example's head output [frames, channels] (frames inside
+    the audio); `threshold` is the activity probability above which a frame is in a segment."""
     labels = example.metadata.get("labels") or []
     if example.task not in ACTIVITY_TASKS:
         times = sorted(decoder(output[:, 0], example.n_expected, frame_seconds))
@@ -92,7 +93,7 @@ def answer(example: Example, output: torch.Tensor, channels: Channels, frame_sec
     events = []
     for label, channel in named:
         probs = torch.sigmoid(output[:, channel])
-        for start, end in activity_segments(probs, frame_seconds, min_duration=MIN_SEGMENT_SECONDS,
+        for start, end in activity_segments(probs, frame_seconds, threshold, min_duration=MIN_SEGMENT_SECONDS,
                                             min_gap=MIN_GAP_SECONDS):
             events.append(Event(label, round(start, 3), round(end, 3)))
     return sorted(events, key=lambda e: (e.onset, e.label))

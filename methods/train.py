@@ -45,7 +45,9 @@ from bench.types import Event, Prediction
 from methods.frame_head import Channels, FrameHead
 from methods.frame_losses import activity_loss, binary_loss, ihp_loss
 from methods.frame_tasks import ACTIVITY_TASKS, DECODERS, DEFAULT_DECODER, answer, frames_inside, targets
-from methods.training_data import TrainingExample, dev_set, train_maker
+from methods.calibrate import DEFAULT_EXAMPLES as CALIBRATION_EXAMPLES
+from methods.calibrate import calibration_note, tune
+from methods.training_data import TrainingExample, calibration_set, dev_set, train_maker
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
@@ -302,7 +304,9 @@ class Trainer:
         states = lm.encode(ex.question, ex.samples)
         output = frames_inside(self.head(states.hidden[None])[0], ex.duration, self.head.frame_seconds)
         decoder = DECODERS[DEFAULT_DECODER[HEAD_LOSS[self.config.method]]]
-        return Prediction(events=answer(ex.example, output, self.head.channels, self.head.frame_seconds, decoder))
+        threshold = self.head.thresholds.get(ex.task, 0.5)
+        return Prediction(events=answer(ex.example, output, self.head.channels, self.head.frame_seconds, decoder,
+                                        threshold))
 
     def evaluate(self, dev: list[TrainingExample]) -> dict[str, Any]:
         """Per-task dev metrics (the tasks' own scorers) and their mean over tasks."""
@@ -362,8 +366,7 @@ def train(config: TrainConfig, out: Path, raw_config: dict[str, Any] | None = No
     out.mkdir(parents=True)
     pools = config.pool_params()
     maker = train_maker(list(config.tasks), pools, config.seed, config.durations)
-    dev_pools = {s: dataclasses.replace(p, pool_size=min(p.pool_size, DEV_POOL_MAX)) for s, p in pools.items()}
-    dev = dev_set(list(config.tasks), dev_pools, config.seed, config.durations, config.dev_examples)
+    dev = dev_examples(config)
     log(f"[train] {config.name}: method {config.method}, attention {config.attention}, tasks {', '.join(config.tasks)}; "
         f"pools {', '.join(f'{s} {len(p.recordings)}' for s, p in maker.pools.items())}, dev {len(dev)} examples "
         f"({time.perf_counter() - wall_start:.1f}s)")
@@ -431,6 +434,16 @@ def train(config: TrainConfig, out: Path, raw_config: dict[str, Any] | None = No
     train_seconds = time.perf_counter() - train_start
     log(f"[train] stopped at step {step} ({stopped}) after {train_seconds:.0f}s; evaluating on {len(dev)} dev examples")
 
+    activity = [t for t in config.tasks if t in ACTIVITY_TASKS]
+    calibration = None
+    if head is not None and activity:
+        lm.model.eval()
+        head.eval()
+        held_out = calibration_set(activity, held_out_pools(config), config.seed, config.durations,
+                                   CALIBRATION_EXAMPLES * len(activity))
+        head.thresholds = tune(lm, head, held_out)
+        calibration = calibration_note(CALIBRATION_EXAMPLES, config.seed)
+        log(f"[train] activity thresholds {head.thresholds} ({calibration})")
     dev_metrics = trainer.evaluate(dev) if dev else {"examples": 0, "tasks": {}}
     log("[train] dev: " + ", ".join(f"{k} {dev_metrics.get(k)}" for k in DEV_METRICS))
 
@@ -457,13 +470,28 @@ def train(config: TrainConfig, out: Path, raw_config: dict[str, Any] | None = No
         "command": command or "python -m bench train <config>",
         "train_seed": f"pools and stream seeded {10_000 + config.seed} (training), dev {20_000 + config.seed}",
         "dev": dev_metrics,
+        "thresholds": head.thresholds if head is not None else {},
+        "calibration": calibration,
         "loss_curve": curve,
         "torch": torch.__version__,
     }
-    (out / "framebench.json").write_text(json.dumps(meta, indent=2) + "\n")
-    (out / "README.md").write_text(model_card(meta))
+    write_card(out, meta)
     log(f"[train] wrote {out} in {meta['wall_seconds']:.0f}s")
     return out
+
+
+def held_out_pools(config: TrainConfig) -> dict[str, Any]:
+    return {s: dataclasses.replace(p, pool_size=min(p.pool_size, DEV_POOL_MAX)) for s, p in config.pool_params().items()}
+
+
+def dev_examples(config: TrainConfig) -> list[TrainingExample]:
+    return dev_set(list(config.tasks), held_out_pools(config), config.seed, config.durations, config.dev_examples)
+
+
+def write_card(out: Path, meta: dict[str, Any]) -> None:
+    """framebench.json and the model card (README.md) of a checkpoint."""
+    (out / "framebench.json").write_text(json.dumps(meta, indent=2) + "\n")
+    (out / "README.md").write_text(model_card(meta))
 
 
 def head_channels(config: TrainConfig) -> Channels:
@@ -527,6 +555,7 @@ Seed {meta['seed']}: {meta['train_seed']}; evaluation suites use seed 0, so no c
 - Loss: first {curve[0][1] if curve else '-'}, last {curve[-1][1] if curve else '-'} (framebench.json has the curve).
 
 ## Dev metrics ({dev.get('examples', 0)} examples, dev seed)
+{_thresholds_text(meta)}
 | task | acc@50ms | acc@100ms | MAE (s) | parse rate | n | other |
 |---|---|---|---|---|---|---|
 {chr(10).join(rows)}
@@ -542,6 +571,13 @@ on synthetic data: its numbers say whether the pipeline works, not how the paper
 compare on real audio. Trained on {cfg['durations'][0]:g}-{cfg['durations'][1]:g} s audio; longer audio is out of
 distribution by design (the benchmark's stretched durations test exactly that).
 """
+
+
+def _thresholds_text(meta: dict[str, Any]) -> str:
+    if not meta.get("thresholds"):
+        return ""
+    pairs = ", ".join(f"{task} {value:g}" for task, value in meta["thresholds"].items())
+    return f"Activity read at thresholds {pairs}: {meta['calibration']} (`python -m bench calibrate`).\n"
 
 
 def _schedule_text(cfg: dict[str, Any]) -> str:

@@ -23,6 +23,7 @@ from bench.types import AudioRef, Event, Example
 
 TRAIN_SEED_OFFSET = 10_000
 DEV_SEED_OFFSET = 20_000
+CALIBRATION_SEED_OFFSET = 30_000
 # Recordings a task refuses (no usable word, ...) are redrawn at most this many times.
 MAX_TRIES = 50
 
@@ -127,5 +128,15 @@ def train_maker(tasks: list[str], pool_params: dict[str, Any], seed: int,
 def dev_set(tasks: list[str], pool_params: dict[str, Any], seed: int, durations: tuple[float, float],
             n: int) -> list[TrainingExample]:
     """The fixed dev set: its own pools and rng (DEV_SEED_OFFSET + seed), disjoint from training."""
-    maker = ExampleMaker(tasks, pool_params, DEV_SEED_OFFSET + seed, durations)
-    return maker.fixed(n, random.Random(DEV_SEED_OFFSET + seed))
+    return _held_out(tasks, pool_params, DEV_SEED_OFFSET + seed, durations, n, "dev")
+
+
+def calibration_set(tasks: list[str], pool_params: dict[str, Any], seed: int, durations: tuple[float, float],
+                    n: int) -> list[TrainingExample]:
+    """Examples to tune decoding thresholds on, disjoint from training and dev (CALIBRATION_SEED_OFFSET + seed)."""
+    return _held_out(tasks, pool_params, CALIBRATION_SEED_OFFSET + seed, durations, n, "calibration")
+
+
+def _held_out(tasks: list[str], pool_params: dict[str, Any], seed: int, durations: tuple[float, float],
+              n: int, prefix: str) -> list[TrainingExample]:
+    return ExampleMaker(tasks, pool_params, seed, durations).fixed(n, random.Random(seed), prefix)

@@ -113,15 +113,17 @@ def test_head_flattens_token_frames_in_order_and_starts_at_bias() -> None:
 def test_head_save_load_round_trip(tmp_path) -> None:
     torch.manual_seed(0)
     head = FrameHead(hidden_size=8, frames_per_token=2, channels=Channels(1, ('dog',)), token_seconds=0.02)
+    head.thresholds = {"diarization": 0.3}
     path = tmp_path / "head.pt"
     head.save(path, backbone="Qwen/Qwen2.5-Omni-3B", loss="ihp", extra={"epoch": 3})
     loaded, meta = FrameHead.load(path)
     assert meta == {"hidden_size": 8, "frames_per_token": 2, "outputs": 3, "token_seconds": 0.02,
-                    "channels": {"speakers": 1, "classes": ["dog"]}, "loss": "ihp", "backbone": "Qwen/Qwen2.5-Omni-3B", "extra": {"epoch": 3}}
+                    "channels": {"speakers": 1, "classes": ["dog"]}, "thresholds": {"diarization": 0.3}, "loss": "ihp", "backbone": "Qwen/Qwen2.5-Omni-3B", "extra": {"epoch": 3}}
     hidden = torch.randn(2, 7, 8)
     assert torch.equal(loaded(hidden), head(hidden))
     assert loaded.frame_seconds == head.frame_seconds
     assert loaded.channels == Channels(1, ('dog',)) and loaded.channels.class_slice == slice(2, 3)
+    assert loaded.thresholds == {"diarization": 0.3}
     with pytest.raises(TypeError):
         head.save(tmp_path / "bad.pt", backbone="x", loss="ihp", extra={"path": tmp_path})
 

@@ -59,6 +59,14 @@ def test_activity_loss_goes_down(tmp_path: Path, method: str) -> None:
     assert head.channels.speakers == 8 and "trumpet" in head.channels.classes
     assert set(meta["dev"]["tasks"]) == {"diarization", "event_detection"}
     assert "der" in meta["dev"]["tasks"]["diarization"]
+    # Thresholds are tuned on held-out examples before the dev metrics, and travel with the head.
+    assert set(meta["thresholds"]) == {"diarization", "event_detection"} and head.thresholds == meta["thresholds"]
+    if method == "frame-ihp":
+        from methods.calibrate import main as calibrate
+        again = calibrate(out, n_examples=1)
+        assert FrameHead.load(out / "head.pt")[0].thresholds == again
+        card = (out / "README.md").read_text()
+        assert "Activity read at thresholds" in card and "1 examples per activity task" in card
 
 
 def test_cosine_schedule() -> None:
