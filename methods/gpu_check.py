@@ -19,8 +19,9 @@ import torch
 
 from methods.backbone import AudioLM
 from methods.checkpoint import SHIPPED, read_meta
-from methods.frame_decoders import ihp_posterior_mode
+from bench.types import Event
 from methods.frame_head import FrameHead
+from methods.frame_tasks import DECODERS, answer, frames_inside
 from methods.train import Trainer, load_config
 from methods.training_data import train_maker
 
@@ -67,16 +68,17 @@ def main() -> None:
     token_lm = AudioLM(token_dir / "backbone", attention=read_meta(token_dir)["attention"], device="cuda", dtype=dtype)
     frame_times, token_times = [], []
     for ex in examples:
-        def frame() -> list[float]:
+        def frame() -> list[Event]:
             states = lm.encode(ex.question, ex.samples)
             with torch.no_grad():
-                logits = head(states.hidden[None])[0, :, 0].float().cpu()
-            return ihp_posterior_mode(logits, ex.n_expected, head.frame_seconds)
-        answer, seconds = timed(frame)
+                output = head(states.hidden[None])[0].float().cpu()
+            output = frames_inside(output, ex.duration, head.frame_seconds)
+            return answer(ex.example, output, head.channels, head.frame_seconds, DECODERS["posterior_mode"])
+        events, seconds = timed(frame)
         frame_times.append(seconds)
         (text, n_tokens, _), seconds = timed(lambda: token_lm.generate(ex.question, ex.samples, 64 * ex.n_expected))
         token_times.append(seconds)
-        print(f"{ex.task}: frame {frame_times[-1] * 1000:.1f} ms ({len(answer)} times), "
+        print(f"{ex.task}: frame {frame_times[-1] * 1000:.1f} ms ({len(events)} answers), "
               f"token {token_times[-1] * 1000:.1f} ms ({n_tokens} tokens)")
     # The first call of each warms CUDA up; the median of the rest is the figure.
     f, t = float(np.median(frame_times[1:])), float(np.median(token_times[1:]))

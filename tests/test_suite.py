@@ -8,7 +8,7 @@ from bench.suite import load_suite
 REPO = Path(__file__).resolve().parent.parent
 
 
-@pytest.mark.parametrize("name", ["smoke", "length_generalization"])
+@pytest.mark.parametrize("name", ["smoke", "length_generalization", "in_distribution"])
 def test_shipped_suites_load(name: str) -> None:
     suite = load_suite(REPO / "suites" / f"{name}.yaml")
     assert suite.name == name
