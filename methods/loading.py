@@ -143,3 +143,40 @@ def model_class(arch: str):
 
         return Qwen2_5OmniThinkerForConditionalGeneration
     raise ValueError(f"unknown architecture {arch!r}; expected one of {ARCHITECTURES}")
+
+
+# transformers 5.x writes Qwen2-Audio's language model as language_model.model.model.* (its
+# save-time renaming applies twice); the hub checkpoints, and vLLM, use language_model.model.*.
+HUB_LAYOUT = {"qwen2_audio": {"language_model.model.model.": "language_model.model."}}
+
+
+def save_pretrained(model: Any, path: str | os.PathLike) -> None:
+    """`model.save_pretrained(path)` with the weights named as in the hub checkpoints."""
+    model.save_pretrained(path, safe_serialization=True)
+    renames = HUB_LAYOUT.get(model.config.model_type)
+    if renames:
+        rename_weights(Path(path), renames)
+
+
+def rename_weights(path: Path, renames: dict[str, str]) -> int:
+    """Renames weight-name prefixes in every safetensors file (and the shard index) of a checkpoint."""
+    from safetensors.torch import load_file, save_file
+
+    def renamed(key: str) -> str:
+        for old, new in renames.items():
+            if key.startswith(old):
+                return new + key[len(old):]
+        return key
+
+    count = 0
+    for file in sorted(path.glob("*.safetensors")):
+        tensors = load_file(file)
+        if any(renamed(k) != k for k in tensors):
+            count += sum(renamed(k) != k for k in tensors)
+            save_file({renamed(k): v.contiguous() for k, v in tensors.items()}, file, metadata={"format": "pt"})
+    index = path / "model.safetensors.index.json"
+    if index.exists():
+        data = json.loads(index.read_text())
+        data["weight_map"] = {renamed(k): v for k, v in data["weight_map"].items()}
+        index.write_text(json.dumps(data, indent=2) + "\n")
+    return count

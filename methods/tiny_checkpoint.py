@@ -40,7 +40,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from methods.loading import ARCHITECTURES, MULTIMODAL_TOKENS, SAMPLING_RATE, torchvision_available
+from methods.loading import ARCHITECTURES, MULTIMODAL_TOKENS, SAMPLING_RATE, save_pretrained, torchvision_available
 
 # Qwen's added tokens, in the order (and so the relative ids) of the real vocabulary, where
 # <|endoftext|> is 151643 and <|VIDEO|> 151656. All are appended after the trained BPE vocabulary.
@@ -579,7 +579,7 @@ def _build_checkpoint(
 
     model = model.to(torch_dtype).eval()
     model.generation_config = generation_config
-    model.save_pretrained(out, safe_serialization=True)
+    save_pretrained(model, out)
     if arch == "qwen2.5-omni-thinker":
         # The thinker class reads generation_config.json too; keep it the thinker's (text) one.
         generation_config.save_pretrained(out)

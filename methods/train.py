@@ -44,6 +44,7 @@ from bench.tasks import TASK_NAMES, get_task
 from bench.types import Event, Prediction
 from methods.frame_head import Channels, FrameHead
 from methods.frame_losses import activity_loss, binary_loss, ihp_loss
+from methods.loading import save_pretrained
 from methods.frame_tasks import ACTIVITY_TASKS, DECODERS, DEFAULT_DECODER, answer, frames_inside, targets
 from methods.calibrate import DEFAULT_EXAMPLES as CALIBRATION_EXAMPLES
 from methods.calibrate import calibration_note, tune
@@ -448,7 +449,7 @@ def train(config: TrainConfig, out: Path, raw_config: dict[str, Any] | None = No
     log("[train] dev: " + ", ".join(f"{k} {dev_metrics.get(k)}" for k in DEV_METRICS))
 
     lm.model.eval()
-    lm.model.save_pretrained(out / "backbone", safe_serialization=True)
+    save_pretrained(lm.model, out / "backbone")
     if head is not None:
         head.save(out / "head.pt", backbone="backbone", loss=HEAD_LOSS[config.method])
     meta = {

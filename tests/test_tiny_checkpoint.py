@@ -17,6 +17,7 @@ import json
 
 import numpy as np
 import pytest
+import torch
 
 torch = pytest.importorskip("torch")
 pytest.importorskip("transformers")
@@ -242,3 +243,22 @@ def test_build_is_deterministic(tokenizer, tmp_path):
 def test_unknown_arch(tokenizer, tmp_path):
     with pytest.raises(ValueError):
         tc.build_checkpoint("whisper", tmp_path, tokenizer)
+
+
+def test_qwen2_audio_weights_use_the_hub_layout(checkpoint):
+    """vLLM and other hub-format readers expect language_model.model.layers.*, as the real
+    checkpoints have; transformers 5 alone would write language_model.model.model.layers.*."""
+    arch, path, _, model = checkpoint
+    if arch != "qwen2-audio":
+        pytest.skip("the Omni thinker's layout is written as transformers writes it")
+    from safetensors import safe_open
+
+    with safe_open(str(path / "model.safetensors"), "pt") as f:
+        names = set(f.keys())
+    assert "language_model.model.embed_tokens.weight" in names and "language_model.lm_head.weight" in names
+    assert not any(n.startswith("language_model.model.model.") for n in names)
+    # And transformers reads that layout back into every parameter (none left at random init).
+    state = model.state_dict()
+    with safe_open(str(path / "model.safetensors"), "pt") as f:
+        embed = f.get_tensor("language_model.model.embed_tokens.weight")
+    assert torch.equal(state["model.language_model.embed_tokens.weight"], embed)
