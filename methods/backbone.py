@@ -51,6 +51,14 @@ def windows(samples: np.ndarray, window_seconds: float = WINDOW_SECONDS,
     return pieces[:max_windows] if max_windows else pieces
 
 
+def audio_prompt(processor, question: str, n_windows: int) -> str:  # type: ignore[no-untyped-def]
+    """The question, then one audio segment per window, in the processor's chat template."""
+    content = [{"type": "text", "text": question.rstrip() + "\n"}]
+    content += [{"type": "audio", "audio_url": f"window{i}"} for i in range(n_windows)]
+    return processor.apply_chat_template([{"role": "user", "content": content}],
+                                         add_generation_prompt=True, tokenize=False)
+
+
 def detect_arch(path: str | Path) -> str:
     model_type = json.loads((Path(path) / "config.json").read_text()).get("model_type")
     if model_type not in ARCH_OF_MODEL_TYPE:
@@ -78,10 +86,7 @@ class AudioLM:
         return self.model.config.get_text_config().hidden_size
 
     def prompt(self, question: str, n_windows: int) -> str:
-        content = [{"type": "text", "text": question.rstrip() + "\n"}]
-        content += [{"type": "audio", "audio_url": f"window{i}"} for i in range(n_windows)]
-        return self.processor.apply_chat_template([{"role": "user", "content": content}],
-                                                  add_generation_prompt=True, tokenize=False)
+        return audio_prompt(self.processor, question, n_windows)
 
     def inputs(self, question: str, samples: np.ndarray) -> tuple[dict[str, torch.Tensor], list[float], list[int]]:
         """Model inputs, each window's start time and its number of audio tokens."""
