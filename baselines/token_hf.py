@@ -3,23 +3,17 @@ from __future__ import annotations
 
 from typing import Any
 
+from baselines.token_answers import PAPER_MAX_NEW_TOKENS, budget, to_prediction, token_checkpoint
 from bench.audio import Audio
-from bench.method import Method, stage
+from bench.method import Method
 from bench.types import Example, Prediction
-from baselines.answer_format import max_new_tokens, parse_answer
 from methods.backbone import AudioLM
-from methods.checkpoint import read_meta, resolve
-
-
-# The paper's generation limit; a longer answer is cut off and parsed as far as it goes.
-PAPER_MAX_NEW_TOKENS = 4096
 
 
 class TokenHF(Method):
     def __init__(self, options: dict[str, Any]) -> None:
-        self.checkpoint = resolve(options, "token")
-        self.meta = read_meta(self.checkpoint)
-        self.max_new_tokens_cap = options.get("max_new_tokens", PAPER_MAX_NEW_TOKENS)
+        self.checkpoint, self.meta = token_checkpoint(options)
+        self.max_new_tokens_cap = int(options.get("max_new_tokens", PAPER_MAX_NEW_TOKENS))
 
     def setup(self) -> None:
         self.lm = AudioLM(self.checkpoint / "backbone", attention=self.meta["attention"])
@@ -28,13 +22,8 @@ class TokenHF(Method):
         return {"checkpoint": str(self.checkpoint), "attention": self.meta["attention"], "decoding": "greedy"}
 
     def predict(self, example: Example, audio: Audio) -> Prediction:
-        budget = max_new_tokens(example.task, example.n_expected, audio.duration, cap=self.max_new_tokens_cap)
-        text, _, states = self.lm.generate(example.query, audio.samples, budget)
-        timings = dict(states.timings)
-        with stage(timings, "parse"):
-            parsed = parse_answer(example.task, text, example.metadata.get("labels"))
-        return Prediction(events=parsed.events, raw_text=text, timings=timings,
-                          audio_seconds_consumed=states.consumed_seconds, failure=parsed.failure, words=parsed.words)
+        text, _, states = self.lm.generate(example.query, audio.samples, budget(example, audio, self.max_new_tokens_cap))
+        return to_prediction(example, text, dict(states.timings), states.consumed_seconds)
 
 
 def make(options: dict[str, Any]) -> Method:

@@ -10,38 +10,55 @@ vLLM lives in its own environment (scripts/setup_vllm.sh); this module imports i
 """
 from __future__ import annotations
 
+import json
 import os
 import time
+from dataclasses import dataclass
 from typing import Any
 
-from baselines.answer_format import max_new_tokens, parse_answer
-from baselines.token_hf import PAPER_MAX_NEW_TOKENS
+from baselines.token_answers import PAPER_MAX_NEW_TOKENS, budget, consumed_seconds, to_prediction, token_checkpoint
 from bench.audio import Audio
 from bench.errors import ConfigError
-from bench.method import Method, stage
+from bench.method import Method
 from bench.types import Example, Prediction
 from methods.backbone import SAMPLE_RATE, WINDOW_SECONDS, audio_prompt, windows
-from methods.checkpoint import read_meta, resolve
-from methods.loading import SECONDS_PER_AUDIO_TOKEN, expected_audio_tokens, load_processor
+from methods.loading import expected_audio_tokens, load_processor
 
 # Ten minutes of audio in 30 s windows: the length suite's longest examples.
 DEFAULT_MAX_WINDOWS = 20
 
 
+@dataclass(frozen=True)
+class EngineOptions:
+    """Engine settings the offline engine and the server share (method options of the same names)."""
+
+    max_new_tokens: int = PAPER_MAX_NEW_TOKENS
+    batch_size: int = 8  # requests in flight at once
+    max_windows: int = DEFAULT_MAX_WINDOWS
+    dtype: str = "float32"  # as token-hf computes, so greedy answers can match
+    # On vLLM's CPU backend this is the share of the machine's memory it reserves; its
+    # default (0.92) refuses to start beside anything else. The tiny checkpoints need little.
+    gpu_memory_utilization: float = 0.25
+
+    @classmethod
+    def from_options(cls, options: dict[str, Any]) -> EngineOptions:
+        return cls(**{k: type(getattr(cls, k))(options[k]) for k in cls.__dataclass_fields__ if k in options})
+
+    @property
+    def max_model_len(self) -> int:
+        return self.max_windows * expected_audio_tokens(WINDOW_SECONDS) + self.max_new_tokens + 512
+
+    def server_args(self) -> list[str]:
+        return ["--dtype", self.dtype, "--max-model-len", str(self.max_model_len),
+                "--limit-mm-per-prompt", json.dumps({"audio": self.max_windows}),
+                "--max-num-seqs", str(self.batch_size), "--gpu-memory-utilization", str(self.gpu_memory_utilization)]
+
+
 class TokenVLLM(Method):
     def __init__(self, options: dict[str, Any]) -> None:
-        self.checkpoint = resolve(options, "token")
-        self.meta = read_meta(self.checkpoint)
-        if self.meta.get("attention", "causal") != "causal":
-            raise ConfigError(f"model: {self.checkpoint} was trained with {self.meta['attention']} attention among "
-                              "audio tokens; vLLM attends causally, so serve a causal checkpoint")
-        self.max_new_tokens_cap = int(options.get("max_new_tokens", PAPER_MAX_NEW_TOKENS))
-        self.batch_size = int(options.get("batch_size", 8))
-        self.max_windows = int(options.get("max_windows", DEFAULT_MAX_WINDOWS))
-        self.dtype = str(options.get("dtype", "float32"))
-        # On vLLM's CPU backend this is the share of the machine's memory it reserves; its
-        # default (0.92) refuses to start beside anything else. The tiny checkpoints need little.
-        self.memory_fraction = float(options.get("gpu_memory_utilization", 0.25))
+        self.checkpoint, self.meta = token_checkpoint(options, causal_only=True)
+        self.engine = EngineOptions.from_options(options)
+        self.batch_size = self.engine.batch_size
 
     def setup(self) -> None:
         # The tiny checkpoints declare 8192 positions; ten minutes of audio is 15,000 tokens.
@@ -54,15 +71,14 @@ class TokenVLLM(Method):
                               "set it up with scripts/setup_vllm.sh and run the suite from that environment") from None
         self.sampling_params = SamplingParams
         self.processor = load_processor(self.checkpoint / "backbone")
-        max_audio_tokens = self.max_windows * expected_audio_tokens(WINDOW_SECONDS)
-        self.llm = LLM(model=str(self.checkpoint / "backbone"), dtype=self.dtype, seed=0,
-                       max_model_len=max_audio_tokens + self.max_new_tokens_cap + 512,
-                       limit_mm_per_prompt={"audio": self.max_windows}, max_num_seqs=self.batch_size,
-                       gpu_memory_utilization=self.memory_fraction)
+        e = self.engine
+        self.llm = LLM(model=str(self.checkpoint / "backbone"), dtype=e.dtype, seed=0, max_model_len=e.max_model_len,
+                       limit_mm_per_prompt={"audio": e.max_windows}, max_num_seqs=e.batch_size,
+                       gpu_memory_utilization=e.gpu_memory_utilization)
 
     def settings(self) -> dict[str, Any]:
         return {"checkpoint": str(self.checkpoint), "attention": "causal", "decoding": "greedy",
-                "engine": "vllm-offline", "batch_size": self.batch_size, "dtype": self.dtype}
+                "engine": "vllm-offline", "batch_size": self.engine.batch_size, "dtype": self.engine.dtype}
 
     def predict(self, example: Example, audio: Audio) -> Prediction:
         return self.predict_batch([(example, audio)])[0]
@@ -71,26 +87,17 @@ class TokenVLLM(Method):
         requests, params, consumed = [], [], []
         start = time.perf_counter()
         for example, audio in batch:
-            pieces = windows(audio.samples, max_windows=self.max_windows)
+            pieces = windows(audio.samples, max_windows=self.engine.max_windows)
             requests.append({"prompt": audio_prompt(self.processor, example.query, len(pieces)),
                              "multi_modal_data": {"audio": [(p, SAMPLE_RATE) for p in pieces]}})
-            budget = max_new_tokens(example.task, example.n_expected, audio.duration, cap=self.max_new_tokens_cap)
-            params.append(self.sampling_params(temperature=0.0, max_tokens=budget))
-            consumed.append(sum(expected_audio_tokens(len(p) / SAMPLE_RATE) for p in pieces) * SECONDS_PER_AUDIO_TOKEN)
+            params.append(self.sampling_params(temperature=0.0, max_tokens=budget(example, audio, self.engine.max_new_tokens)))
+            consumed.append(consumed_seconds(pieces))
         prepare = (time.perf_counter() - start) / len(batch)
         start = time.perf_counter()
         outputs = self.llm.generate(requests, params, use_tqdm=False)
         generate = (time.perf_counter() - start) / len(batch)
-        predictions = []
-        for (example, _), output, seconds in zip(batch, outputs, consumed):
-            timings = {"prepare": prepare, "generate": generate}
-            text = output.outputs[0].text
-            with stage(timings, "parse"):
-                parsed = parse_answer(example.task, text, example.metadata.get("labels"))
-            predictions.append(Prediction(events=parsed.events, raw_text=text, timings=timings,
-                                          audio_seconds_consumed=seconds, failure=parsed.failure,
-                                          words=parsed.words))
-        return predictions
+        return [to_prediction(example, output.outputs[0].text, {"prepare": prepare, "generate": generate}, seconds)
+                for (example, _), output, seconds in zip(batch, outputs, consumed)]
 
     def close(self) -> None:
         self.llm = None

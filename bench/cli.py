@@ -14,8 +14,14 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     suite = load_suite(args.suite)
     methods = [m.strip() for m in args.methods.split(",") if m.strip()] if args.methods else None
+    extra = {}
+    if args.vllm_url:
+        from baselines.vllm_server import served_model
+
+        served_model(args.vllm_url)  # a wrong URL is a one-line error before any work starts
+        extra["token-vllm-server"] = {"url": args.vllm_url}
     run_dir = run_suite(suite, methods, args.limit, Path(args.out) if args.out else None, args.fresh,
-                        argv=sys.argv, model=args.model)
+                        argv=sys.argv, model=args.model, extra_options=extra)
     print(f"results: {run_dir / 'results.jsonl'}")
     print(f"next: python -m bench report {run_dir}")
     return 0
@@ -90,6 +96,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--out", help="run directory (default results/runs/<suite name>)")
     run.add_argument("--fresh", action="store_true", help="discard earlier results in the run directory")
     run.add_argument("--model", help="checkpoint folder for the model methods run (default: the shipped ones)")
+    run.add_argument("--vllm-url", help="token-vllm-server attaches to this OpenAI-compatible server "
+                                        "(default: it starts its own from the vLLM environment)")
     run.set_defaults(func=cmd_run)
 
     report = sub.add_parser("report", help="tables and plots of a run (default: the latest run)")

@@ -102,7 +102,7 @@ def predict_batch(method: Method, items: list[WorkItem]) -> list[Prediction]:
 
 def run_suite(suite: Suite, methods: list[str] | None = None, limit: int | None = None,
               out_dir: Path | None = None, fresh: bool = False, argv: list[str] | None = None,
-              model: str | None = None) -> Path:
+              model: str | None = None, extra_options: dict[str, dict[str, Any]] | None = None) -> Path:
     method_names = methods or list(suite.methods)
     for name in method_names:
         try:
@@ -132,7 +132,9 @@ def run_suite(suite: Suite, methods: list[str] | None = None, limit: int | None 
                 continue
             start = time.perf_counter()
             try:
-                options = {**suite.method_options.get(name, {}), **({"model": model} if model else {})}
+                # run_dir: where a method may write its own logs (a server it starts, say).
+                options = {"run_dir": str(run_dir), **suite.method_options.get(name, {}),
+                           **({"model": model} if model else {}), **(extra_options or {}).get(name, {})}
                 method = spec.build(options)
                 method.setup()
             except Exception as e:
