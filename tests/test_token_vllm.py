@@ -1,5 +1,5 @@
-"""token-vllm: the offline vLLM engine gives token-hf's greedy answers. The parity test needs
-vLLM (scripts/setup_vllm.sh builds its environment) and skips without it."""
+"""token-vllm and token-vllm-server give token-hf's greedy answers. The parity test needs vLLM
+(scripts/setup_vllm.sh builds its environment) and skips without it."""
 from __future__ import annotations
 
 import importlib.util
@@ -19,7 +19,7 @@ name: vllm-parity
 seed: 0
 durations: [10, 40]
 examples: 2
-methods: [token-hf, token-vllm]
+methods: [token-hf, token-vllm, token-vllm-server]
 tasks:
   - task: word_all
     data: {pool_size: 12}
@@ -44,7 +44,7 @@ def test_missing_vllm_is_a_clear_setup_error() -> None:
 
 @pytest.mark.skipif(not HAVE_VLLM, reason="vLLM is not installed here; build its environment with "
                                           "scripts/setup_vllm.sh and run pytest from it")
-def test_offline_engine_matches_transformers_greedy(tmp_path: Path) -> None:
+def test_vllm_engines_match_transformers_greedy(tmp_path: Path) -> None:
     from bench.runner import run_suite
     from bench.suite import load_suite
 
@@ -55,9 +55,10 @@ def test_offline_engine_matches_transformers_greedy(tmp_path: Path) -> None:
     texts: dict[str, dict[str, str]] = {}
     for row in rows:
         texts.setdefault(row["example"]["id"], {})[row["method"]] = row["prediction"]["raw_text"]
-    assert len(texts) == 12 and all(len(t) == 2 for t in texts.values())
-    different = {k: t for k, t in texts.items() if t["token-hf"] != t["token-vllm"]}
+    assert len(texts) == 12 and all(len(t) == 3 for t in texts.values())
+    different = {k: t for k, t in texts.items() if len(set(t.values())) > 1}
     assert not different, json.dumps(different, indent=1)[:2000]
-    vllm_rows = [r for r in rows if r["method"] == "token-vllm"]
-    assert all(r["settings"]["engine"] == "vllm-offline" for r in vllm_rows)
-    assert all(r["prediction"]["audio_seconds_consumed"] > 0 for r in vllm_rows)
+    engines = {r["method"]: r["settings"].get("engine") for r in rows}
+    assert engines == {"token-hf": None, "token-vllm": "vllm-offline", "token-vllm-server": "vllm-server"}
+    assert all(r["prediction"]["audio_seconds_consumed"] > 0 for r in rows)
+    assert (out / "vllm-server.log").exists()
