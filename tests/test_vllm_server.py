@@ -121,3 +121,38 @@ def test_method_attached_by_url_answers_and_records_failures(fake: tuple[str, Fa
     assert all(len(r["messages"][0]["content"]) >= 2 for r in state.requests)
     word_all = [r for r in rows if r["task"] == "word_all" and not r["prediction"]["failure"]]
     assert word_all and word_all[0]["prediction"]["events"][0]["onset"] == 1.25
+
+
+def test_a_dead_server_fails_its_requests_and_is_restarted(fake: tuple[str, Fake], tiny_suite: Path) -> None:
+    from baselines.token_vllm_server import TokenVLLMServer
+    from bench.examples import build_examples
+    from bench.suite import load_suite
+    from bench.audio import load_audio
+
+    url, _ = fake
+
+    class DyingServer:
+        """Stands in for LocalServer: dead (refusing connections) until restarted."""
+
+        def __init__(self) -> None:
+            self.url, self.restarts = "http://127.0.0.1:9", 0
+
+        def alive(self) -> bool:
+            return self.url == url
+
+        def restart(self) -> None:
+            self.restarts += 1
+            self.url = url
+
+        def stop(self) -> None:
+            pass
+
+    method = TokenVLLMServer({"url": url, "batch_size": 2, "retries": 0})
+    method.model = "framebench"
+    method.server = server = DyingServer()  # type: ignore[assignment]
+    spec = load_suite(tiny_suite).tasks[1]  # word_all
+    batch = [(ex, load_audio(ex.audio.path)) for ex in build_examples(spec, 6.0, 3)]
+    first = method.predict_batch(batch)
+    assert [p.failure.kind for p in first] == ["http_error", "http_error"] and server.restarts == 1
+    second = method.predict_batch(batch)
+    assert all(p.failure is None for p in second) and server.restarts == 1
