@@ -8,12 +8,17 @@ from pathlib import Path
 from bench.errors import ConfigError
 
 
+def _names(value: str | None) -> list[str] | None:
+    """A comma-separated --methods value as a list; None when not given."""
+    return [m.strip() for m in value.split(",") if m.strip()] if value else None
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     from bench.runner import run_suite
     from bench.suite import load_suite
 
     suite = load_suite(args.suite)
-    methods = [m.strip() for m in args.methods.split(",") if m.strip()] if args.methods else None
+    methods = _names(args.methods)
     extra = {}
     if args.vllm_url:
         from baselines.vllm_server import served_model
@@ -51,7 +56,7 @@ def cmd_score(args: argparse.Namespace) -> int:
 def cmd_check(args: argparse.Namespace) -> int:
     from bench import check
 
-    methods = [m.strip() for m in args.methods.split(",") if m.strip()] if args.methods else None
+    methods = _names(args.methods)
     return check.main(Path(args.run_dir), Path(args.against), args.update, methods)
 
 

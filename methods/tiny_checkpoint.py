@@ -412,8 +412,8 @@ def _feature_extractor():
     )
 
 
-_OMNI_IMAGE_PROCESSOR = {
-    "image_processor_type": "Qwen2VLImageProcessor",
+# The Qwen2-VL image and video processors of the hub checkpoint share these values.
+_QWEN2VL_VISION = {
     "do_convert_rgb": True,
     "do_normalize": True,
     "do_rescale": True,
@@ -424,24 +424,18 @@ _OMNI_IMAGE_PROCESSOR = {
     "patch_size": 14,
     "resample": 3,
     "rescale_factor": 0.00392156862745098,
-    "size": {"longest_edge": 12845056, "shortest_edge": 3136},
     "temporal_patch_size": 2,
+}
+_OMNI_IMAGE_PROCESSOR = {
+    "image_processor_type": "Qwen2VLImageProcessor",
+    **_QWEN2VL_VISION,
+    "size": {"longest_edge": 12845056, "shortest_edge": 3136},
 }
 _OMNI_VIDEO_PROCESSOR = {
     "video_processor_type": "Qwen2VLVideoProcessor",
-    "do_convert_rgb": True,
-    "do_normalize": True,
-    "do_rescale": True,
-    "do_resize": True,
+    **_QWEN2VL_VISION,
     "do_sample_frames": False,
-    "image_mean": [0.48145466, 0.4578275, 0.40821073],
-    "image_std": [0.26862954, 0.26130258, 0.27577711],
-    "merge_size": 2,
-    "patch_size": 14,
-    "resample": 3,
-    "rescale_factor": 0.00392156862745098,
     "size": {"longest_edge": 602112, "shortest_edge": 100352},
-    "temporal_patch_size": 2,
     "min_frames": 4,
     "max_frames": 768,
 }
