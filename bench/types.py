@@ -97,6 +97,8 @@ class Prediction:
     failure: Failure | None = None
     # Extra words a method emitted (for WER), in order.
     words: list[str] | None = None
+    # Method-specific diagnostics worth keeping with the row (say, words a dictionary lacked).
+    info: dict[str, Any] = field(default_factory=dict)
 
     @property
     def total_seconds(self) -> float:
@@ -117,4 +119,5 @@ class Prediction:
             audio_seconds_consumed=d.get("audio_seconds_consumed"),
             failure=Failure(**failure) if failure else None,
             words=d.get("words"),
+            info=dict(d.get("info", {})),
         )

@@ -1,0 +1,1 @@
+"""Classical peers: established non-LM tools answering the same questions, for the same tables."""
