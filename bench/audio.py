@@ -4,6 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from math import gcd
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 import soundfile as sf
@@ -37,10 +38,10 @@ def resample(samples: np.ndarray, orig_sr: int, target_sr: int) -> np.ndarray:
     return resample_poly(samples, target_sr // g, orig_sr // g).astype(np.float32)
 
 
-def load_audio(path: str | Path, sample_rate: int = SAMPLE_RATE) -> Audio:
-    """Read any file soundfile can decode, converting stereo and other rates."""
+def load_audio(path: str | Path | BinaryIO, sample_rate: int = SAMPLE_RATE) -> Audio:
+    """Read any file (or file object) soundfile can decode, converting stereo and other rates."""
     try:
-        samples, sr = sf.read(str(path), dtype="float32", always_2d=False)
+        samples, sr = sf.read(path if hasattr(path, "read") else str(path), dtype="float32", always_2d=False)
     except Exception as e:  # soundfile raises several types for corrupt or missing files
         raise AudioError(f"{path}: {e}") from e
     if samples.size == 0:

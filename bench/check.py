@@ -23,6 +23,7 @@ from typing import Any
 from bench.errors import ConfigError
 from bench.manifest import git_state, now
 from bench.report import aggregate, load_rows
+from bench.types import duration_label
 
 DEFAULT_TOLERANCES = {"absolute": 0.02, "relative": 0.10, "relative_floor": 0.005, "speed_relative": None}
 # Columns that describe the group, or raw counts and totals whose meaning the gated rates and
@@ -58,7 +59,8 @@ class Finding:
     allowed: float | None
 
     def __str__(self) -> str:
-        where = f"{self.method} / {self.task} / {self.duration}s / {self.metric}"
+        length = self.duration if self.duration == "native" else f"{self.duration}s"
+        where = f"{self.method} / {self.task} / {length} / {self.metric}"
         if self.measured is None:
             return f"REGRESSION {where}: missing from the run (stored {self.stored:.4g})"
         return f"REGRESSION {where}: {self.measured:.4g} vs stored {self.stored:.4g} (allowed up to {self.allowed:.4g})"
@@ -71,7 +73,7 @@ def measured_metrics(run_dir: Path) -> dict[str, dict[str, dict[str, dict[str, f
     for record in table.to_dict("records"):
         values = {k: float(v) for k, v in record.items()
                   if k not in NOT_GATED and isinstance(v, (int, float)) and not math.isnan(v)}
-        out.setdefault(record["method"], {}).setdefault(record["task"], {})[f"{record['duration']:g}"] = values
+        out.setdefault(record["method"], {}).setdefault(record["task"], {})[duration_label(record["duration"])] = values
     return out
 
 

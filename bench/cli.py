@@ -1,4 +1,4 @@
-"""Command line: `python -m bench {run,report,score,check,train,calibrate,list}`."""
+"""Command line: `python -m bench {run,merge,report,score,check,train,calibrate,list}`."""
 from __future__ import annotations
 
 import argparse
@@ -14,9 +14,10 @@ def _names(value: str | None) -> list[str] | None:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from bench.runner import run_suite
+    from bench.runner import parse_shard, run_suite
     from bench.suite import load_suite
 
+    shard = parse_shard(args.shard) if args.shard else None
     suite = load_suite(args.suite)
     methods = _names(args.methods)
     extra = {}
@@ -26,9 +27,22 @@ def cmd_run(args: argparse.Namespace) -> int:
         served_model(args.vllm_url)  # a wrong URL is a one-line error before any work starts
         extra["token-vllm-server"] = {"url": args.vllm_url}
     run_dir = run_suite(suite, methods, args.limit, Path(args.out) if args.out else None, args.fresh,
-                        argv=sys.argv, model=args.model, extra_options=extra)
+                        argv=sys.argv, model=args.model, extra_options=extra, shard=shard)
     print(f"results: {run_dir / 'results.jsonl'}")
-    print(f"next: python -m bench report {run_dir}")
+    if shard:
+        print("next, once every shard is done: python -m bench merge <shard dirs> --out <run dir>")
+    else:
+        print(f"next: python -m bench report {run_dir}")
+    return 0
+
+
+def cmd_merge(args: argparse.Namespace) -> int:
+    from bench.merge import merge_runs
+
+    summary = merge_runs([Path(d) for d in args.run_dirs], Path(args.out))
+    print(f"merged into {args.out}: {summary.added} rows added, {summary.duplicates} already there, "
+          f"{summary.total} in all")
+    print(f"next: python -m bench report {args.out}")
     return 0
 
 
@@ -103,7 +117,13 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--model", help="checkpoint folder for the model methods run (default: the shipped ones)")
     run.add_argument("--vllm-url", help="token-vllm-server attaches to this OpenAI-compatible server "
                                         "(default: it starts its own from the vLLM environment)")
+    run.add_argument("--shard", help="i/N: run only the i-th of N disjoint parts (default --out gains .shardIofN)")
     run.set_defaults(func=cmd_run)
+
+    merger = sub.add_parser("merge", help="join run directories (shards) into one; never duplicates a row")
+    merger.add_argument("run_dirs", nargs="+", help="run directories, e.g. results/runs/smoke.shard*of2")
+    merger.add_argument("--out", required=True, help="the merged run directory (rows already there are kept)")
+    merger.set_defaults(func=cmd_merge)
 
     report = sub.add_parser("report", help="tables and plots of a run (default: the latest run)")
     report.add_argument("run_dir", nargs="?")

@@ -14,7 +14,7 @@ import pandas as pd
 
 from bench.audio import AudioError, load_audio
 from bench.tasks import get_task
-from bench.types import Event
+from bench.types import NATIVE, Event
 
 TIMELINE_MAX_SECONDS = 60.0  # a spectrogram of ten minutes shows nothing; show the start
 
@@ -38,21 +38,24 @@ def _duration_axis(ax: plt.Axes, durations: pd.Series) -> None:
 
 
 def _per_task_lines(table: pd.DataFrame, metric_of: Any, ylabel_of: Any, path: Path, logy: bool = False) -> Path | None:
-    tasks = [t for t in table["task"].unique() if metric_of(t) in table.columns]
-    if not tasks:
+    # Native-length examples have no place on a duration axis; the tables show them.
+    table = table[table["duration"] > NATIVE]
+    types = dict(zip(table["task"], table["task_type"]))
+    tasks = [t for t in table["task"].unique() if metric_of(types[t]) in table.columns]
+    if table.empty or not tasks:
         return None
     fig, axes = _grid(len(tasks))
     for ax, task in zip(axes, tasks):
         frame = table[table["task"] == task]
         for method, group in frame.groupby("method"):
             group = group.sort_values("duration")
-            ax.plot(group["duration"], group[metric_of(task)], marker="o", label=method)
+            ax.plot(group["duration"], group[metric_of(types[task])], marker="o", label=method)
         _duration_axis(ax, frame["duration"])
         if logy:
             ax.set_yscale("log")
         ax.set_title(task)
         ax.set_xlabel("audio duration (s)")
-        ax.set_ylabel(ylabel_of(task))
+        ax.set_ylabel(ylabel_of(types[task]))
         ax.grid(alpha=0.3)
     axes[0].legend(fontsize=8)
     fig.tight_layout()
@@ -71,6 +74,7 @@ def time_vs_duration(table: pd.DataFrame, path: Path) -> Path | None:
 
 
 def speedup_plot(ups: pd.DataFrame, path: Path) -> Path | None:
+    ups = ups[ups["duration"] > NATIVE] if not ups.empty else ups
     if ups.empty:
         return None
     fig, ax = plt.subplots(figsize=(6, 4))

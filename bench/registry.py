@@ -50,6 +50,11 @@ METHODS: dict[str, MethodSpec] = {
                    "frame head trained with the inhomogeneous Poisson loss, posterior-mode decoding"),
         MethodSpec("frame-joint", "methods.frame_method:make_joint", ALL_TASKS,
                    "LM loss + IHP head trained jointly, posterior-mode decoding"),
+        MethodSpec("pocketsphinx", "peers.pocketsphinx_align:make", frozenset({"word_all", "word_single"}),
+                   "forced alignment of the transcript (pocketsphinx, CMU dictionary), long audio in chunks"),
+        MethodSpec("silero-vad", "peers.silero_vad:make",
+                   frozenset({"speaker_onset", "diarization", "event_onset"}),
+                   "voice activity (silero-vad): the n-th speech onset; speech as one speaker; the k-th activity onset"),
     ]
 }
 

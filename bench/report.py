@@ -16,7 +16,7 @@ from bench.jsonl import read_jsonl
 from bench.metrics.health import HealthMetric
 from bench.metrics.speed import SpeedMetric, speedup
 from bench.tasks import get_task
-from bench.types import Example, Prediction
+from bench.types import Example, Prediction, duration_label
 
 # They do no work worth timing, so speedups over or of them mean nothing.
 REFERENCE_METHODS = {"oracle", "uniform"}
@@ -28,8 +28,13 @@ def load_rows(run_dir: Path) -> list[dict[str, Any]]:
     return read_jsonl(run_dir / "results.jsonl", repair=False)
 
 
-def summarize_group(task_name: str, rows: list[dict[str, Any]]) -> dict[str, float]:
-    task = get_task(task_name)
+def task_type(row: dict[str, Any]) -> str:
+    """The task a row answers; row["task"] is the suite's name for it, which may differ."""
+    return row["example"]["task"]
+
+
+def summarize_group(rows: list[dict[str, Any]]) -> dict[str, float]:
+    task = get_task(task_type(rows[0]))
     scorers, health, speed = task.new_scorers(), HealthMetric(), SpeedMetric()
     from bench.runner import scorable  # the same filtering the runner applied per row
 
@@ -49,7 +54,7 @@ def aggregate(rows: list[dict[str, Any]]) -> pd.DataFrame:
         groups[(row["task"], row["method"], float(row["duration"]))].append(row)
     # Tasks keep the suite's order (the runner's row order); methods and durations are sorted.
     task_order = {t: i for i, t in enumerate(dict.fromkeys(r["task"] for r in rows))}
-    records = [{"task": t, "method": m, "duration": d, **summarize_group(t, g)}
+    records = [{"task": t, "task_type": task_type(g[0]), "method": m, "duration": d, **summarize_group(g)}
                for (t, m, d), g in sorted(groups.items(), key=lambda kv: (task_order[kv[0][0]], kv[0][1:]))]
     return pd.DataFrame(records)
 
@@ -114,13 +119,14 @@ def write_report(run_dir: Path, timelines: int = 3) -> Path:
              "`duration` is the suite's nominal length, `audio_s` the mean real length (clips are never cut). "
              "Full numbers: report.csv.", ""]
     for task_name, frame in table.groupby("task", sort=False):
-        task = get_task(task_name)
+        task = get_task(frame["task_type"].iloc[0])
+        frame = frame.sort_values(["duration", "method"]).assign(duration=frame["duration"].map(duration_label))
         lines += [f"## {task_name}", "", markdown_table(
-            frame.sort_values(["duration", "method"]),
+            frame,
             ["method", "duration", "audio_s", "n", *task.headline, *HEALTH_COLUMNS, *SPEED_COLUMNS]), ""]
     if not ups.empty:
         pivot = ups.pivot_table(index=["task", "method"], columns="duration", values="speedup").reset_index()
-        pivot.columns = [c if isinstance(c, str) else f"{c:g}s" for c in pivot.columns]
+        pivot.columns = [c if isinstance(c, str) else duration_label(c) for c in pivot.columns]
         lines += [f"## Speedup over {baseline}", "", markdown_table(pivot, list(pivot.columns)), ""]
     if figures:
         lines += ["## Plots", ""] + [f"![{f.stem}](plots/{f.name})" for f in figures] + [""]

@@ -41,6 +41,7 @@ def row_key(method: str, example_id: str) -> str:
 class WorkItem:
     example: Example
     duration: float  # the suite's nominal duration
+    name: str  # the suite's name for the task entry; rows and tables use it
 
 
 def score_row(method: str, item: WorkItem, prediction: Prediction, settings: dict[str, Any]) -> dict[str, Any]:
@@ -52,7 +53,7 @@ def score_row(method: str, item: WorkItem, prediction: Prediction, settings: dic
     speed = SpeedMetric()(example.id, prediction.timings, example.audio.duration)
     return {
         "key": row_key(method, example.id), "method": method, "settings": settings,
-        "task": example.task, "duration": item.duration,
+        "task": item.name, "duration": item.duration,
         "example": example.to_dict(), "prediction": prediction.to_dict(),
         "metrics": metrics, "health": health, "speed": speed,
     }
@@ -100,24 +101,51 @@ def predict_batch(method: Method, items: list[WorkItem]) -> list[Prediction]:
     return [p for p in predictions if p is not None]
 
 
+def parse_shard(text: str) -> tuple[int, int]:
+    """'i/N' (1-based) as (i, N)."""
+    try:
+        i, n = (int(part) for part in text.split("/"))
+    except ValueError:
+        raise ConfigError(f"--shard: expected i/N such as 1/4, got {text!r}") from None
+    if not 1 <= i <= n:
+        raise ConfigError(f"--shard: expected 1 <= i <= N, got {text!r}")
+    return i, n
+
+
+def shard_items(items: list[WorkItem], shard: tuple[int, int] | None) -> list[WorkItem]:
+    """Every N-th example from the i-th: disjoint, covering, and the same on every machine.
+
+    Items are in the suite's order, which depends only on the suite, so shards agree without
+    talking to each other; striding mixes short and long examples into every shard.
+    """
+    if shard is None:
+        return items
+    i, n = shard
+    return items[i - 1 :: n]
+
+
 def run_suite(suite: Suite, methods: list[str] | None = None, limit: int | None = None,
               out_dir: Path | None = None, fresh: bool = False, argv: list[str] | None = None,
-              model: str | None = None, extra_options: dict[str, dict[str, Any]] | None = None) -> Path:
+              model: str | None = None, extra_options: dict[str, dict[str, Any]] | None = None,
+              shard: tuple[int, int] | None = None) -> Path:
     method_names = methods or list(suite.methods)
     for name in method_names:
         try:
             get_method(name)
         except ConfigError as e:
             raise ConfigError(f"--methods: {e}") from None
-    run_dir = out_dir or RUNS_DIR / suite.name
+    run_dir = out_dir or RUNS_DIR / (suite.name if shard is None else f"{suite.name}.shard{shard[0]}of{shard[1]}")
     if fresh and run_dir.exists():
         shutil.rmtree(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
     manifest = RunManifest(run_dir, suite)
     session = manifest.start_session(argv or sys.argv, method_names, limit)
+    if shard is not None:
+        session["shard"] = f"{shard[0]}/{shard[1]}"
+        manifest.save()
 
-    items = [WorkItem(ex, d) for spec in suite.tasks for d in spec.durations
-             for ex in build_examples(spec, d, suite.seed, limit)]
+    items = shard_items([WorkItem(ex, d, spec.name) for spec in suite.tasks for d in spec.durations
+                         for ex in build_examples(spec, d, suite.seed, limit)], shard)
     results = run_dir / RESULTS
     done = {row["key"] for row in read_jsonl(results)}
 

@@ -10,6 +10,10 @@
       - task: word_all
         durations: [10]        # optional override
         data: {pool_size: 8}   # optional parameters of the task's data source
+      - task: diarization
+        name: diarization-ami  # optional: rows and tables use it (two corpora of one task)
+        durations: [native, 60]  # native: corpus files as they are
+        corpus: {format: rttm, annotations: ami.rttm, audio: "ami/{uri}.wav"}  # real data (bench/data/corpus.py)
 """
 from __future__ import annotations
 
@@ -19,22 +23,26 @@ from typing import Any
 
 import yaml
 
-from bench.data.params import fingerprint
+from bench.data.corpus import CorpusSpec
+from bench.data.params import fingerprint, parse_params
 from bench.data.sources import parse_source_params
 from bench.errors import ConfigError
 from bench.registry import get_method
 from bench.tasks import get_task
+from bench.types import NATIVE, duration_label
 
 TOP_LEVEL = {"name", "description", "seed", "durations", "examples", "methods", "method_options", "tasks"}
-TASK_LEVEL = {"task", "durations", "examples", "data"}
+TASK_LEVEL = {"task", "name", "durations", "examples", "data", "corpus"}
 
 
 @dataclass(frozen=True)
 class TaskSpec:
     task: str
-    durations: tuple[float, ...]
+    durations: tuple[float, ...]  # NATIVE (0) for corpus files as they are
     examples: int | dict[float, int]  # one count for every duration, or one per duration
-    data: Any  # the source's params dataclass
+    data: Any  # the source's params dataclass (generated recordings)
+    name: str = ""  # what rows and tables call it; the task's name unless the suite gives one
+    corpus: CorpusSpec | None = None  # real recordings instead of generated ones
 
     def examples_at(self, duration: float) -> int:
         return self.examples[duration] if isinstance(self.examples, dict) else self.examples
@@ -89,30 +97,51 @@ def parse_suite(raw: Any, where: str) -> Suite:
     tasks_raw = raw.get("tasks")
     if not isinstance(tasks_raw, list) or not tasks_raw:
         raise ConfigError(f"{where}: tasks: expected a non-empty list")
-    tasks = tuple(_task(t, f"{where}: tasks[{i}]", durations, examples) for i, t in enumerate(tasks_raw))
+    # Corpus paths are relative to the suite file, so a suite runs from any working directory.
+    base = Path(where).parent
+    tasks = tuple(_task(t, f"{where}: tasks[{i}]", durations, examples, base) for i, t in enumerate(tasks_raw))
+    seen: set[str] = set()
+    for i, t in enumerate(tasks):
+        if t.name in seen:
+            raise ConfigError(f"{where}: tasks[{i}].name: {t.name!r} is used twice; give each entry its own name")
+        seen.add(t.name)
     description = str(raw.get("description", ""))
     return Suite(name, where, seed, methods, tasks, options, description, raw)
 
 
-def _task(raw: Any, where: str, durations: tuple[float, ...] | None, examples: int | dict[float, int]) -> TaskSpec:
+def _task(raw: Any, where: str, durations: tuple[float, ...] | None, examples: int | dict[float, int],
+          base: Path) -> TaskSpec:
     if isinstance(raw, str):
         raw = {"task": raw}
     if not isinstance(raw, dict) or "task" not in raw:
         raise ConfigError(f"{where}: expected a mapping with a 'task' field")
     _no_unknown(raw, TASK_LEVEL, where)
     task = _check(get_task, raw["task"], f"{where}.task")
+    name = raw.get("name", raw["task"])
+    if not isinstance(name, str) or not name or any(c.isspace() for c in name):
+        raise ConfigError(f"{where}.name: expected a non-empty string without spaces, got {name!r}")
     if "durations" in raw:
         durations = _durations(raw["durations"], f"{where}.durations")
     if durations is None:
         raise ConfigError(f"{where}.durations: missing (and no suite-level durations)")
     n = _examples(raw["examples"], f"{where}.examples") if "examples" in raw else examples
     if isinstance(n, dict):
-        missing = [f"{d:g}" for d in durations if d not in n]
+        missing = [duration_label(d) for d in durations if d not in n]
         if missing:
             whose = f"{where}.examples" if "examples" in raw else f"{where}: the suite's examples"
             raise ConfigError(f"{whose}: no count for duration(s) {', '.join(missing)}")
+    if "corpus" in raw:
+        if "data" in raw:
+            raise ConfigError(f"{where}: give either data (generated recordings) or corpus (real ones), not both")
+        corpus = parse_params(CorpusSpec, raw["corpus"], f"{where}.corpus").resolved(base)
+        if corpus.source != task.source:
+            raise ConfigError(f"{where}.corpus: format {corpus.format} gives {corpus.source} recordings; "
+                              f"{raw['task']} asks about {task.source} recordings")
+        return TaskSpec(raw["task"], durations, n, None, name, corpus)
+    if NATIVE in durations:
+        raise ConfigError(f"{where}.durations: 'native' needs a corpus; generated data has no native length")
     data = parse_source_params(task.source, raw.get("data"), f"{where}.data")
-    return TaskSpec(raw["task"], durations, n, data)
+    return TaskSpec(raw["task"], durations, n, data, name)
 
 
 def _check(lookup: Any, name: Any, where: str) -> Any:
@@ -140,8 +169,10 @@ def _examples(value: Any, where: str) -> int | dict[float, int]:
         return _int(value, where, minimum=1)
     counts = {}
     for key, count in value.items():
-        if isinstance(key, bool) or not isinstance(key, (int, float)) or key <= 0:
-            raise ConfigError(f"{where}: keys must be durations in seconds, got {key!r}")
+        if key == "native":
+            key = NATIVE
+        elif isinstance(key, bool) or not isinstance(key, (int, float)) or key <= 0:
+            raise ConfigError(f"{where}: keys must be durations in seconds or 'native', got {key!r}")
         counts[float(key)] = _int(count, f"{where}.{key}", minimum=1)
     return counts
 
@@ -154,7 +185,7 @@ def _names(value: Any, where: str) -> tuple[str, ...]:
 
 def _durations(value: Any, where: str) -> tuple[float, ...]:
     ok = isinstance(value, list) and value and all(
-        isinstance(v, (int, float)) and not isinstance(v, bool) and v > 0 for v in value)
+        v == "native" or (isinstance(v, (int, float)) and not isinstance(v, bool) and v > 0) for v in value)
     if not ok:
-        raise ConfigError(f"{where}: expected a non-empty list of positive seconds, got {value!r}")
-    return tuple(float(v) for v in value)
+        raise ConfigError(f"{where}: expected a non-empty list of positive seconds or 'native', got {value!r}")
+    return tuple(NATIVE if v == "native" else float(v) for v in value)

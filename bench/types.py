@@ -8,6 +8,14 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 
+# The nominal duration of examples that are corpus files as they are, neither cut nor concatenated.
+NATIVE = 0.0
+
+
+def duration_label(duration: float) -> str:
+    return "native" if duration == NATIVE else f"{duration:g}"
+
+
 @dataclass(frozen=True)
 class Event:
     """A labelled moment or span: a word, a speaker turn, a sound event."""

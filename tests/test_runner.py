@@ -57,7 +57,7 @@ def test_report_has_tables_and_plots(finished_run: Path) -> None:
     assert "| method | duration | audio_s | n |" in text
     pngs = list((finished_run / "plots").glob("*.png"))
     assert len(pngs) >= 4
-    assert (finished_run / "report.csv").read_text().startswith("task,method,duration")
+    assert (finished_run / "report.csv").read_text().startswith("task,task_type,method,duration")
     manifest = json.loads((finished_run / "manifest.json").read_text())
     session = manifest["sessions"][-1]
     assert manifest["seed"] == 3 and session["git"] and session["packages"]["numpy"] and session["hardware"]["cpu_count"]

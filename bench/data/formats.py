@@ -10,6 +10,12 @@ the exact place without a traceback.
 - Event TSV (DCASE / sed_eval): ``[filename [scene]] onset offset label``, optional header;
   a row holding only a filename declares a file with no events.
 - Word JSON: ``{"uri": [{"word": w, "start": s, "end": e}, ...]}`` or a bare list (uri '').
+
+Word alignments from other tools, read into the same ``{uri: [Event(word, start, end)]}``:
+- Praat TextGrid (long or short format, any line endings), one interval tier, through praatio;
+- pocketsphinx JSON: an utterance object with ``w: [{"b": begin, "d": duration, "t": word}]``,
+  one per line; ``<sil>``, ``<s>``, ``</s>`` and ``[NOISE]`` are dropped, variants ``and(2)`` read ``and``;
+- CTM (NIST): ``uri channel start duration word [confidence]``.
 """
 from __future__ import annotations
 
@@ -275,6 +281,73 @@ def write_word_json(path: PathLike, uri_to_words: Mapping[str, Iterable[Event]])
         for uri, events in uri_to_words.items()
     }
     Path(path).write_text(json.dumps(data, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+
+
+# --- word alignments from other tools ------------------------------------------------------
+
+# What aligners write between words: silence, sentence marks, fillers and noises.
+NON_WORDS = frozenset({"", "sil", "sp", "spn", "<sil>", "<s>", "</s>", "<unk>", "[noise]", "++garbage++"})
+
+
+def is_word(label: str) -> bool:
+    label = label.strip().lower()
+    return label not in NON_WORDS and not (label.startswith("[") and label.endswith("]"))
+
+
+def _base_word(token: str) -> str:
+    """pocketsphinx marks pronunciation variants as word(2); the word is what a reference means."""
+    return token[: token.index("(")] if token.endswith(")") and "(" in token else token
+
+
+def read_textgrid(path: PathLike, tier: str = "words") -> dict[str, list[Event]]:
+    """The words of one interval tier; the uri is the file's stem."""
+    from praatio import textgrid  # imported here: only corpus suites need it
+
+    try:
+        grid = textgrid.openTextgrid(str(path), includeEmptyIntervals=False)
+    except Exception as e:  # praatio raises several types for malformed files
+        raise ValueError(f"{path}: not a readable TextGrid: {e}") from None
+    if tier not in grid.tierNames:
+        raise ValueError(f"{path}: no tier {tier!r}; tiers: {', '.join(grid.tierNames)}")
+    entries = grid.getTier(tier).entries
+    if entries and not hasattr(entries[0], "end"):
+        raise ValueError(f"{path}: tier {tier!r} is a point tier; words need an interval tier")
+    words = [Event(e.label.strip(), float(e.start), float(e.end)) for e in entries if is_word(e.label)]
+    return {Path(path).stem: words}
+
+
+def read_pocketsphinx_json(path: PathLike) -> dict[str, list[Event]]:
+    """Word segments of the utterances in a pocketsphinx JSON file; the uri is the file's stem."""
+    words: list[Event] = []
+    for line_no, line in _lines(path):
+        try:
+            utterance = json.loads(line)
+            segments = utterance["w"]
+            for seg in segments:
+                begin, duration, token = float(seg["b"]), float(seg["d"]), str(seg["t"])
+                if is_word(token):
+                    words.append(Event(_base_word(token), begin, round(begin + duration, RTTM_TIME_DIGITS)))
+        except json.JSONDecodeError as e:
+            raise _fail(path, line_no, f"invalid JSON: {e.msg}") from None
+        except (KeyError, TypeError, ValueError):
+            raise _fail(path, line_no, "expected an utterance with 'w': [{'b': begin, 'd': duration, 't': word}]") from None
+    return {Path(path).stem: sorted(words, key=lambda e: e.onset)}
+
+
+def read_ctm(path: PathLike) -> dict[str, list[Event]]:
+    out: dict[str, list[Event]] = {}
+    for line_no, line in _lines(path):
+        fields = line.split()
+        if len(fields) < 5:
+            raise _fail(path, line_no, f"CTM record needs 5 fields (uri channel start duration word), got {len(fields)}")
+        onset = _time(fields[2], "start", path, line_no)
+        duration = _time(fields[3], "duration", path, line_no)
+        if duration < 0:
+            raise _fail(path, line_no, f"negative duration {fields[3]}")
+        words = out.setdefault(fields[0], [])
+        if is_word(fields[4]):
+            words.append(Event(fields[4], onset, round(onset + duration, RTTM_TIME_DIGITS)))
+    return out
 
 
 # --- pyannote conversions -----------------------------------------------------------------

@@ -43,6 +43,10 @@ def _coerce(value: Any, hint: Any, where: str) -> Any:
         if not (isinstance(value, list) and all(isinstance(v, str) for v in value)):
             raise ConfigError(f"{where}: expected a list of strings, got {value!r}")
         return tuple(value)
+    if hint is str or text == "str":
+        if not isinstance(value, str):
+            raise ConfigError(f"{where}: expected a string, got {value!r}")
+        return value
     if hint is float or text == "float":
         return _number(value, float, where)
     if hint is int or text == "int":
@@ -60,6 +64,15 @@ def _number(value: Any, kind: type, where: str) -> Any:
 
 def fingerprint(*parts: Any) -> str:
     """A short stable hash of JSON-able parts: the cache key of generated data."""
-    blob = json.dumps([dataclasses.asdict(p) if dataclasses.is_dataclass(p) else p for p in parts],
+    blob = json.dumps([_string_keys(dataclasses.asdict(p) if dataclasses.is_dataclass(p) else p) for p in parts],
                       sort_keys=True, default=str)
     return hashlib.sha256(blob.encode()).hexdigest()[:12]
+
+
+def _string_keys(value: Any) -> Any:
+    """Mappings with their keys as JSON writes them, so mixed keys ({native: 8, 60: 2}) can be sorted."""
+    if isinstance(value, dict):
+        return {json.dumps(k) if isinstance(k, (int, float)) else str(k): _string_keys(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_string_keys(v) for v in value]
+    return value

@@ -59,9 +59,13 @@ def seeded_rng(*parts: Any) -> random.Random:
     return random.Random(fingerprint(*parts))
 
 
-def _cached(source: Source, folder: Path, ids: list[str], build: Callable[[int], Recording],
+def _cached(source: Source, folder: Path, ids: list[str], build: Callable[[int], Recording | None],
             desc: str) -> list[Recording]:
-    """Recordings `ids` from the folder's manifest, building (and appending) the missing ones."""
+    """Recordings `ids` from the folder's manifest, building (and appending) the missing ones.
+
+    `build` returns None for a recording that cannot be made (a corpus file with broken audio,
+    say); it has said why, and it is left out.
+    """
     manifest = folder / "recordings.jsonl"
     done = {r["id"]: Recording.from_dict(r) for r in read_jsonl(manifest)}
     missing = [i for i, rid in enumerate(ids) if rid not in done]
@@ -70,11 +74,13 @@ def _cached(source: Source, folder: Path, ids: list[str], build: Callable[[int],
         with JsonlWriter(manifest) as out:
             for i in tqdm(missing, desc=desc, unit="clip", leave=False):
                 recording = build(i)
+                if recording is None:
+                    continue
                 wav = Path(recording.audio.path)
                 source.write_reference(wav.with_suffix(source.reference_suffix), {wav.stem: recording.events})
                 out.write(recording.to_dict())
                 done[recording.id] = recording
-    return [done[rid] for rid in ids]
+    return [done[rid] for rid in ids if rid in done]
 
 
 def parse_source_params(source: str, raw: dict[str, Any] | None, where: str) -> Any:
@@ -86,16 +92,17 @@ GENERATOR_MODULES = ("speech.py", "espeak.py", "wordlist.py", "conversations.py"
                      "recording.py", "sources.py")
 
 
-@lru_cache(maxsize=1)
-def generator_version() -> str:
+@lru_cache(maxsize=None)
+def code_version(modules: tuple[str, ...] = GENERATOR_MODULES) -> str:
+    """A hash of the bench/data modules that decide what a cache folder holds."""
     digest = hashlib.sha256()
-    for name in GENERATOR_MODULES:
+    for name in modules:
         digest.update((Path(__file__).parent / name).read_bytes())
     return digest.hexdigest()[:12]
 
 
 def _folder(source: str, params: Any, seed: int) -> Path:
-    return cache_root() / f"{source}-{fingerprint(params, seed, generator_version())}"
+    return cache_root() / f"{source}-{fingerprint(params, seed, code_version())}"
 
 
 def base_pool(source: str, params: Any, seed: int) -> list[Recording]:
@@ -107,16 +114,22 @@ def base_pool(source: str, params: Any, seed: int) -> list[Recording]:
 
 
 def recordings(source: str, params: Any, duration: float, n: int, seed: int) -> list[Recording]:
-    """`n` recordings of about `duration` seconds (at least one whole base clip each).
-
-    The j-th recording depends only on (source, params, seed, duration, j), so asking for more
-    later reuses the ones already built.
-    """
+    """`n` generated recordings of about `duration` seconds (at least one whole base clip each)."""
     pool = base_pool(source, params, seed)
-    folder = _folder(source, params, seed) / f"d{duration:g}"
+    return stretched(source, pool, _folder(source, params, seed), duration, n, (source, params, seed))
+
+
+def stretched(source: str, pool: list[Recording], folder: Path, duration: float, n: int,
+              key: tuple[Any, ...]) -> list[Recording]:
+    """`n` recordings of about `duration` seconds concatenated from `pool`, cached under `folder`.
+
+    The j-th recording depends only on (key, duration, j), so asking for more later reuses the
+    ones already built.
+    """
+    folder = folder / f"d{duration:g}"
     spec = SOURCES[source]
     ids = [f"d{duration:g}/{j:03d}" for j in range(n)]
     return _cached(spec, folder, ids,
-                   lambda j: stretch(pool, duration, seeded_rng(source, params, seed, duration, j), spec.gap,
+                   lambda j: stretch(pool, duration, seeded_rng(*key, duration, j), spec.gap,
                                      folder / f"{j:03d}.wav", ids[j]),
                    f"stretch {source} to {duration:g}s")

@@ -42,6 +42,9 @@ def stretch(pool: list[Recording], duration: float, rng: random.Random, gap: tup
     end = plan[-1][1] + plan[-1][0].audio.duration
     mix = np.zeros(int(round(end * SAMPLE_RATE)) + 1, dtype=np.float32)
     events: list[Event] = []
+    # Corpus files may score only part of their audio (UEM); the gaps between clips are not scored.
+    scored = any("uem" in clip.metadata for clip, _ in plan)
+    uem: list[list[float]] = []
     for clip, start in plan:
         samples = load_audio(clip.audio.path).samples
         i = int(round(start * SAMPLE_RATE))
@@ -49,6 +52,9 @@ def stretch(pool: list[Recording], duration: float, rng: random.Random, gap: tup
         shift = i / SAMPLE_RATE
         events += [Event(e.label, round(e.onset + shift, 4), None if e.offset is None else round(e.offset + shift, 4))
                    for e in clip.events]
+        if scored:
+            regions = clip.metadata.get("uem", [[0.0, clip.audio.duration]])
+            uem += [[round(on + shift, 4), round(off + shift, 4)] for on, off in regions]
     write_audio(out_path, mix, SAMPLE_RATE)
     base = plan[0][0].metadata
     metadata = {
@@ -57,6 +63,8 @@ def stretch(pool: list[Recording], duration: float, rng: random.Random, gap: tup
         "stretch_factor": round(len(mix) / SAMPLE_RATE / float(np.mean([c.audio.duration for c, _ in plan])), 3),
         "target_duration": duration,
     }
+    if scored:
+        metadata["uem"] = uem
     for key in ("speakers", "palette"):
         if key in base:
             values = [v for clip, _ in plan for v in clip.metadata.get(key, [])]

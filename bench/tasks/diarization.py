@@ -31,7 +31,8 @@ class Diarization(Task):
         return {prefix: DiarizationMetric(**kw) for prefix, kw in SETTINGS.items()}
 
     def score(self, scorers: dict[str, Any], example: Example, prediction: Prediction) -> dict[str, float]:
-        uem = [(0.0, example.audio.duration)]
+        # A corpus may score only part of a file (its UEM); generated audio is scored whole.
+        uem = [tuple(region) for region in example.metadata.get("uem", [])] or [(0.0, example.audio.duration)]
         out: dict[str, float] = {}
         for prefix, scorer in scorers.items():
             result = scorer(example.id, example.reference, prediction.events, uem=uem)

@@ -21,4 +21,6 @@ class WordSingle(OnsetTask):
         occurrences = [e for e in recording.events if e.label == word]
         k = rng.randint(1, len(occurrences))
         query = f"When does the {ordinal(k)} occurrence of the word '{word}' occur?"
-        return self.example(recording, query, [occurrences[k - 1]], 1, labels=[word], k=k)
+        # The transcript is not in the query; methods that need one (a forced aligner) read it here.
+        transcript = " ".join(e.label for e in recording.events)
+        return self.example(recording, query, [occurrences[k - 1]], 1, labels=[word], k=k, transcript=transcript)
