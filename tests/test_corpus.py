@@ -213,3 +213,19 @@ def test_missing_annotation_files_stop_the_run_with_one_line(tmp_path: Path) -> 
     path = tmp_path / "s.yaml"
     path.write_text(suite("  - {task: word_all, corpus: {format: ctm, annotations: nope/*.ctm, audio: '{uri}.wav'}}\n"))
     assert main(["run", str(path), "--out", str(tmp_path / "run")]) == 2
+
+
+def test_dcase_tsv_corpus_of_real_clips_gives_scenes_with_a_palette(tmp_path: Path) -> None:
+    clips = Path(__file__).resolve().parent.parent / "bench" / "data" / "clips"
+    cat, _ = sf.read(clips / "gummy-cat-2.wav", dtype="float32")
+    scene = np.zeros(16_000 * 4, dtype=np.float32)
+    scene[16_000 : 16_000 + len(cat)] += cat[: 16_000 * 3]
+    sf.write(tmp_path / "street 1.wav", scene, 16_000)
+    (tmp_path / "ref.tsv").write_text("filename\tonset\toffset\tevent_label\n"
+                                      f"street 1.wav\t1.0\t{1 + len(cat) / 16_000:.3f}\tcat\n"
+                                      "street 1.wav\t3.5\t3.9\tdog barking\n")
+    spec = CorpusSpec("event_tsv", annotations=str(tmp_path / "ref.tsv"), audio=str(tmp_path / "{uri}"))
+    (recording,) = corpus_recordings(spec, NATIVE, 1, seed=0)
+    assert recording.id == "street 1.wav"
+    assert [e.label for e in recording.events] == ["cat", "dog barking"]
+    assert recording.metadata["palette"] == ["cat", "dog barking"]
