@@ -56,6 +56,15 @@ def _time(text: str, what: str, path: PathLike, line_no: int) -> float:
     return value
 
 
+def _span(onset_text: str, duration_text: str, path: PathLike, line_no: int) -> tuple[float, float]:
+    """(onset, offset) of a record that stores a duration (RTTM, CTM)."""
+    onset = _time(onset_text, "onset", path, line_no)
+    duration = _time(duration_text, "duration", path, line_no)
+    if duration < 0:
+        raise _fail(path, line_no, f"negative duration {duration_text}")
+    return onset, round(onset + duration, RTTM_TIME_DIGITS)
+
+
 def _lines(path: PathLike) -> Iterable[tuple[int, str]]:
     """Yield (1-based line number, line without its newline), skipping blanks and comments."""
     # Decoded line by line (not by the text layer's chunks) so a bad byte gets its line number.
@@ -98,12 +107,7 @@ def read_rttm(path: PathLike) -> dict[str, list[Event]]:
             continue
         if len(fields) < 8:
             raise _fail(path, line_no, f"SPEAKER record needs at least 8 fields, got {len(fields)}")
-        onset = _time(fields[3], "onset", path, line_no)
-        duration = _time(fields[4], "duration", path, line_no)
-        if duration < 0:
-            raise _fail(path, line_no, f"negative duration {fields[4]}")
-        offset = round(onset + duration, RTTM_TIME_DIGITS)
-        events.append(Event(fields[7], onset, offset))
+        events.append(Event(fields[7], *_span(fields[3], fields[4], path, line_no)))
     return out
 
 
@@ -340,13 +344,10 @@ def read_ctm(path: PathLike) -> dict[str, list[Event]]:
         fields = line.split()
         if len(fields) < 5:
             raise _fail(path, line_no, f"CTM record needs 5 fields (uri channel start duration word), got {len(fields)}")
-        onset = _time(fields[2], "start", path, line_no)
-        duration = _time(fields[3], "duration", path, line_no)
-        if duration < 0:
-            raise _fail(path, line_no, f"negative duration {fields[3]}")
+        span = _span(fields[2], fields[3], path, line_no)
         words = out.setdefault(fields[0], [])
         if is_word(fields[4]):
-            words.append(Event(fields[4], onset, round(onset + duration, RTTM_TIME_DIGITS)))
+            words.append(Event(fields[4], *span))
     return out
 
 
