@@ -17,8 +17,11 @@ Hence the checks, all on loudness (a real pause is quiet):
 * a window's words after a loud gap are not kept;
 * a span whose exact alignment fails or has a loud gap (before, between or after its words) is
   cut earlier instead (up to three cuts);
-* if no cut passes, the span before may have taken a word too few, so the window is decoded
-  again allowing it to skip up to SKIP leading words (`info["skipped"]`; they are interpolated).
+* if no cut aligns, or the window's decode is lost early (a loud gap before any cut, at every
+  noise level), the span before may have taken a word too few, so the window is decoded again
+  allowing it to skip up to SKIP leading words (`info["skipped"]`; they are interpolated);
+* a window lost early that skipping does not mend advances by its smallest step, so that a
+  fresh window starts soon.
 
 Noise: digital silence makes pocketsphinx fail, so a tiny seeded dither is always added.  Clean
 synthetic speech (eSpeak) also often defeats the search unless the audio has a noise floor like
@@ -89,7 +92,8 @@ class Options:
         if "noise_floors_db" in options:
             floors = options["noise_floors_db"]
             if not isinstance(floors, (list, tuple)) or not floors:
-                raise ValueError(f"pocketsphinx option noise_floors_db must be a non-empty list of numbers, got {floors!r}")
+                raise ValueError(f"pocketsphinx option noise_floors_db must be a non-empty list of numbers, "
+                                 f"got {floors!r}")
             kw["noise_floors_db"] = tuple(float(_number(v, "noise_floors_db")) for v in floors)
         opts = cls(**kw)
         if opts.max_chunk_seconds < 4.0:
@@ -149,17 +153,17 @@ class PocketsphinxAlign(Method):
         timings: dict[str, float] = {}
         seconds = audio.duration
         if example.task not in ("word_all", "word_single"):
-            return Prediction(failure=Failure("unsupported", f"pocketsphinx aligns words, not {example.task}"), timings=timings)
+            return Prediction(failure=Failure("unsupported", f"pocketsphinx aligns words, not {example.task}"))
         transcript = example.metadata.get("transcript")
         if transcript is None and example.task == "word_all":
             transcript = " ".join(example.metadata.get("labels") or [])
         if transcript is None:
-            return Prediction(failure=Failure("unsupported", "pocketsphinx: the example has no metadata['transcript']"), timings=timings)
+            return Prediction(failure=Failure("unsupported", "pocketsphinx: the example has no metadata['transcript']"))
         words = str(transcript).split()
         if not words:
-            return Prediction(failure=Failure("method_error", "pocketsphinx: empty transcript"), timings=timings)
+            return Prediction(failure=Failure("method_error", "pocketsphinx: empty transcript"))
         if audio.sample_rate != SAMPLE_RATE:
-            return Prediction(failure=Failure("audio_error", f"pocketsphinx needs {SAMPLE_RATE} Hz audio"), timings=timings)
+            return Prediction(failure=Failure("audio_error", f"pocketsphinx needs {SAMPLE_RATE} Hz audio"))
 
         with stage(timings, "prepare"):
             forms = [normalize(w) for w in words]
@@ -317,7 +321,8 @@ class PocketsphinxAlign(Method):
                 size = int(size * 1.5)
                 continue
             n, cut, got, ok = self._cut(start, decoded, counts, tokens, info)
-            if got is None:  # no cut aligns: maybe the last span took a word too few, so let this one skip
+            if not ok and (got is None or not sound):
+                # No cut aligns, or the decode is lost: maybe the last span took a word too few.
                 decoded2, counts2, _ = self._cuts(start, end, guard, tokens, lo, info, skip=True)
                 if counts2 and decoded2[0][0] > lo:
                     n2, cut2, got2, ok = self._cut(start, decoded2, counts2, tokens, info)
@@ -414,11 +419,12 @@ def _kth(example: Example, words: list[str], events: list[Event]) -> Event | Fai
     labels = example.metadata.get("labels") or []
     k = example.metadata.get("k", 1)
     if len(labels) != 1 or not isinstance(k, int) or k < 1:
-        return Failure("method_error", f"pocketsphinx: word_single needs labels=[word] and k >= 1, got {labels!r}, {k!r}")
+        return Failure("method_error", f"pocketsphinx: word_single needs labels=[word] and k >= 1, got {labels!r}, {k}")
     target = normalize(labels[0])
     hits = [e for w, e in zip(words, events) if normalize(w) == target]
     if len(hits) < k:
-        return Failure("method_error", f"pocketsphinx: {labels[0]!r} occurs {len(hits)} times in the transcript, asked for occurrence {k}")
+        return Failure("method_error", f"pocketsphinx: {labels[0]!r} occurs {len(hits)} times in the transcript, "
+                                       f"asked for occurrence {k}")
     return Event(labels[0], hits[k - 1].onset, hits[k - 1].offset)
 
 

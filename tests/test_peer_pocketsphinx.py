@@ -48,7 +48,8 @@ def speech(text: str, voice: str, pad: float = 0.3) -> tuple[np.ndarray, list[fl
     espeak = pytest.importorskip("bench.data.espeak")
     s = espeak.synthesize(text, voice=voice)
     n = int(pad * SR)
-    return np.concatenate([np.zeros(n, np.float32), s.samples, np.zeros(n, np.float32)]), [w.onset + pad for w in s.words]
+    silence = np.zeros(n, np.float32)
+    return np.concatenate([silence, s.samples, silence]), [w.onset + pad for w in s.words]
 
 
 def long_speech(seconds: float, seed: int) -> tuple[np.ndarray, list[str], list[float]]:
@@ -201,7 +202,8 @@ def test_garbage_gives_a_prediction(aligner, case):
     rng = np.random.default_rng(0)
     samples, text = {
         "silence": (np.zeros(3 * SR, np.float32), "the cat sat on the mat"),
-        "wrong_words": (speech(sentence(1), "en+f1")[0], "computer technology requires patient attention every single morning"),
+        "wrong_words": (speech(sentence(1), "en+f1")[0],
+                        "computer technology requires patient attention every single morning"),
         "empty": (np.zeros(SR, np.float32), "  "),
         "all_oov": (np.zeros(SR, np.float32), "zxqvbl qqqwx"),
         "short_noise": ((0.1 * rng.standard_normal(800)).astype(np.float32), "hello world again"),
