@@ -27,7 +27,7 @@ from bench.method import Method
 from bench.registry import get_method
 from bench.suite import Suite
 from bench.tasks import get_task
-from bench.types import Event, Example, Failure, Prediction
+from bench.types import Event, Example, Failure, Prediction, duration_label
 
 RUNS_DIR = Path("results/runs")
 RESULTS = "results.jsonl"
@@ -179,7 +179,7 @@ def run_suite(suite: Suite, methods: list[str] | None = None, limit: int | None 
                 with tqdm(total=len(todo), desc=name, unit="ex") as bar:
                     for i in range(0, len(todo), method.batch_size):
                         batch = todo[i : i + method.batch_size]
-                        bar.set_postfix_str(f"{batch[0].example.task} {batch[0].duration:g}s")
+                        bar.set_postfix_str(f"{batch[0].name} {duration_label(batch[0].duration)}")
                         for item, prediction in zip(batch, predict_batch(method, batch)):
                             out.write(score_row(name, item, prediction, settings))
                         bar.update(len(batch))
