@@ -24,6 +24,7 @@ import hashlib
 import io
 import sys
 from dataclasses import dataclass, replace
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Callable
 
@@ -201,8 +202,13 @@ def convert(spec: CorpusSpec, item: Entry, recording_id: str, out: Path) -> Reco
     return Recording(recording_id, AudioRef(str(out), SAMPLE_RATE, audio.duration), events, metadata)
 
 
+@lru_cache(maxsize=8)
 def corpus_pool(spec: CorpusSpec) -> tuple[list[Recording], Path]:
-    """Every readable file of the corpus, converted, and the cache folder they live in."""
+    """Every readable file of the corpus, converted, and the cache folder they live in.
+
+    Cached per process: a suite asks once per duration, and reading a dataset (and hashing its
+    audio) again for each would repeat the same work.
+    """
     items = entries(spec)
     folder = cache_root() / f"corpus-{fingerprint(spec, _content_key(spec, items), code_version(CORPUS_MODULES))}"
     source = SOURCES[spec.source]
