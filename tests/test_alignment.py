@@ -111,3 +111,16 @@ def test_rejects_bad_use() -> None:
         metric("a", [1.0], [1.0], DURATION)
     with pytest.raises(ValueError, match="duration"):
         metric("b", [1.0], [1.0], float("nan"))
+
+
+def test_hit_rate_ignores_matching_where_accuracy_does_not() -> None:
+    from bench.metrics.alignment import AlignmentMetric
+
+    # One missed word (1.0) and one false alarm (3.9): in-order matching shifts every pair between
+    # them, but 3 of 4 references still have a prediction within 50 ms.
+    metric = AlignmentMetric("order")
+    row = metric("f", [1.0, 2.0, 3.0, 4.0], [2.01, 3.02, 3.9, 4.0], duration=5.0)
+    assert row["acc@50ms"] == 0.25
+    assert row["hit@50ms"] == 0.75
+    assert metric("g", [1.0], [], duration=5.0)["hit@50ms"] == 0.0
+    assert metric.summary()["hit@50ms"] == 0.6

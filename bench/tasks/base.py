@@ -68,7 +68,7 @@ class OnsetTask(Task):
     """Tasks answered by onset times, scored by alignment error."""
 
     matchings: tuple[str, ...] = ("order",)
-    headline = ("acc@50ms", "acc@20ms", "acc@100ms", "mae", "median_ae", "missing")
+    headline = ("acc@50ms", "acc@20ms", "acc@100ms", "hit@50ms", "mae", "median_ae", "missing")
 
     def new_scorers(self) -> dict[str, Any]:
         # The first matching is the headline and gets unprefixed metric names.
