@@ -102,6 +102,14 @@ class AudioLM:
                  for k, v in batch.items()}
         return moved, starts, counts
 
+    def cached_inputs(self, input_ids: np.ndarray, states: list[np.ndarray]) -> tuple[dict, list[float], list[int]]:
+        """Inputs from a prompt's token ids and its tower states per window (methods/feature_bank.py):
+        what `inputs` gives, with the tower's work already done."""
+        ids = torch.as_tensor(input_ids, dtype=torch.long, device=self.device)[None]
+        audio = [torch.as_tensor(s, device=self.device) for s in states]
+        inputs = {"input_ids": ids, "attention_mask": torch.ones_like(ids), "audio_states": audio}
+        return inputs, [i * WINDOW_SECONDS for i in range(len(states))], [len(s) for s in states]
+
     def _attention(self, inputs: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
         """The bidirectional variant: a 4D mask, causal except within the audio span."""
         if self.attention == "causal":
@@ -129,14 +137,25 @@ class AudioLM:
         return {"position_ids": base + self.model.rope_deltas.to(self.device)}
 
     def forward(self, inputs: dict[str, torch.Tensor], **kwargs: object):  # type: ignore[no-untyped-def]
+        if "audio_states" in inputs:
+            from methods.audio_tower import embed_with_audio
+
+            embeds = embed_with_audio(self.model, inputs["input_ids"], inputs["audio_states"], self.audio_token_id)
+            inputs = {"inputs_embeds": embeds, "attention_mask": inputs["attention_mask"],
+                      **self._attention(inputs)}
+            return self.model(**inputs, **kwargs)
         return self.model(**{**inputs, **self._attention(inputs)}, **kwargs)
 
+    def prepare(self, question: str, samples: np.ndarray | None, cached: tuple | None):  # type: ignore[type-arg]
+        return self.cached_inputs(*cached) if cached is not None else self.inputs(question, samples)
+
     @torch.no_grad()
-    def encode(self, question: str, samples: np.ndarray) -> AudioStates:
-        """One prefill; the last-layer states at the audio positions with their absolute times."""
+    def encode(self, question: str, samples: np.ndarray | None, cached: tuple | None = None) -> AudioStates:  # type: ignore[type-arg]
+        """One prefill; the last-layer states at the audio positions with their absolute times.
+        `cached`: (input_ids, tower states) in place of the audio (see `cached_inputs`)."""
         timings: dict[str, float] = {}
         start = time.perf_counter()
-        inputs, starts, counts = self.inputs(question, samples)
+        inputs, starts, counts = self.prepare(question, samples, cached)
         timings["features"] = time.perf_counter() - start
         start = time.perf_counter()
         hidden = self.forward(inputs, output_hidden_states=True).hidden_states[-1][0]
@@ -152,11 +171,12 @@ class AudioLM:
         return AudioStates(hidden[where], times, len(where) * SECONDS_PER_AUDIO_TOKEN, timings)
 
     @torch.no_grad()
-    def generate(self, question: str, samples: np.ndarray, max_new_tokens: int) -> tuple[str, int, AudioStates]:
+    def generate(self, question: str, samples: np.ndarray | None, max_new_tokens: int,
+                 cached: tuple | None = None) -> tuple[str, int, AudioStates]:  # type: ignore[type-arg]
         """Greedy decoding after the same prefill; returns the text, the number of new tokens, the states."""
         timings: dict[str, float] = {}
         start = time.perf_counter()
-        inputs, starts, counts = self.inputs(question, samples)
+        inputs, starts, counts = self.prepare(question, samples, cached)
         timings["features"] = time.perf_counter() - start
         start = time.perf_counter()
         out = self.forward(inputs, use_cache=True, output_hidden_states=True)

@@ -37,7 +37,7 @@ def tune(lm: Any, head: FrameHead, examples: list[TrainingExample]) -> dict[str,
     outputs: dict[str, list[tuple[TrainingExample, torch.Tensor]]] = {}
     for ex in examples:
         if ex.task in ACTIVITY_TASKS:
-            hidden = lm.encode(ex.question, ex.samples).hidden
+            hidden = lm.encode(ex.question, ex.samples, ex.cached).hidden
             output = frames_inside(head(hidden[None])[0].float().cpu(), ex.duration, head.frame_seconds)
             outputs.setdefault(ex.task, []).append((ex, output))
     thresholds = {}

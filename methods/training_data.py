@@ -32,15 +32,24 @@ MAX_TRIES = 50
 class TrainingExample:
     task: str
     question: str
-    samples: np.ndarray  # float32 mono, 16 kHz
+    samples: np.ndarray | None  # float32 mono, 16 kHz; None once the tower states are cached
     reference: list[Event]
     n_expected: int
     labels: list[str] | None
     example: Example = field(repr=False)  # the harness's Example (audio path is a placeholder), for scoring
+    # With a frozen audio tower (methods/feature_bank.py): the prompt's token ids and the tower's
+    # states per 30 s window, float16, so training never runs the tower again.
+    input_ids: np.ndarray | None = field(default=None, repr=False)
+    states: list[np.ndarray] | None = field(default=None, repr=False)
 
     @property
     def duration(self) -> float:
-        return len(self.samples) / SAMPLE_RATE
+        return self.example.audio.duration
+
+    @property
+    def cached(self) -> tuple[np.ndarray, list[np.ndarray]] | None:
+        """What AudioLM takes in place of the audio, when the tower states are cached."""
+        return None if self.states is None else (self.input_ids, self.states)
 
     @property
     def onsets(self) -> list[float]:
