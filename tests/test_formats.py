@@ -234,3 +234,86 @@ def test_to_timeline() -> None:
     timeline = to_timeline([(0.0, 15.0), (25.0, 30.4)], "FILE1")
     assert timeline.uri == "FILE1"
     assert timeline.duration() == pytest.approx(20.4)
+
+
+# --- TextGrid (issue 11, item 1) -----------------------------------------------------------
+
+_SHORT_TEXTGRID = '''File type = "ooTextFile"
+Object class = "TextGrid"
+
+0
+2
+<exists>
+1
+"IntervalTier"
+"words"
+0
+2
+3
+0
+0.5
+"hello"
+0.5
+1.0
+""
+1.0
+2
+"world"'''
+
+_LONG_TEXTGRID = '''File type = "ooTextFile"
+Object class = "TextGrid"
+
+xmin = 0
+xmax = 2
+tiers? <exists>
+size = 1
+item []:
+    item [1]:
+        class = "IntervalTier"
+        name = "words"
+        xmin = 0
+        xmax = 2
+        intervals: size = 2
+        intervals [1]:
+            xmin = 0
+            xmax = 0.5
+            text = "hello"
+        intervals [2]:
+            xmin = 1.0
+            xmax = 2
+            text = "world"
+'''
+
+
+@pytest.mark.parametrize("ending", ["", "\n", "\r\n"])
+def test_short_textgrid_keeps_its_last_interval_without_a_final_newline(tmp_path: Path, ending: str) -> None:
+    from bench.data.formats import read_textgrid
+
+    path = tmp_path / "g.TextGrid"
+    path.write_bytes((_SHORT_TEXTGRID.replace("\n", "\r\n" if ending == "\r\n" else "\n") + ending).encode())
+    assert read_textgrid(path) == {"g": [Event("hello", 0.0, 0.5), Event("world", 1.0, 2.0)]}
+
+
+def test_long_textgrid_is_read(tmp_path: Path) -> None:
+    from bench.data.formats import read_textgrid
+
+    path = tmp_path / "long.TextGrid"
+    path.write_text(_LONG_TEXTGRID.rstrip("\n"))  # no final newline either
+    assert read_textgrid(path) == {"long": [Event("hello", 0.0, 0.5), Event("world", 1.0, 2.0)]}
+
+
+@pytest.mark.parametrize("text", [
+    _SHORT_TEXTGRID.replace("\n2\n3\n0\n", "\n2\n4\n0\n", 1),  # declares 4 intervals, holds 3
+    _SHORT_TEXTGRID.rsplit("\n", 3)[0],  # truncated inside the last interval
+    _LONG_TEXTGRID.replace("intervals: size = 2", "intervals: size = 3"),
+    _LONG_TEXTGRID.rsplit("        intervals [2]:", 1)[0],  # truncated: one of two intervals left
+])
+def test_textgrid_whose_tiers_disagree_with_their_declared_size_is_refused_with_its_path(
+        tmp_path: Path, text: str) -> None:
+    from bench.data.formats import read_textgrid
+
+    path = tmp_path / "bad.TextGrid"
+    path.write_text(text)
+    with pytest.raises(ValueError, match=r"bad\.TextGrid.*(declares|tier)") as err:
+        read_textgrid(path)
+    assert "\n" not in str(err.value)

@@ -21,6 +21,8 @@ from __future__ import annotations
 
 import json
 import math
+import re
+import tempfile
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
@@ -303,20 +305,85 @@ def _base_word(token: str) -> str:
     return token[: token.index("(")] if token.endswith(")") and "(" in token else token
 
 
-def read_textgrid(path: PathLike, tier: str = "words") -> dict[str, list[Event]]:
-    """The words of one interval tier; the uri is the file's stem."""
-    from praatio import textgrid  # imported here: only corpus suites need it
-
+def _textgrid_text(path: PathLike) -> str:
+    """The file's text as praatio reads it (UTF-16 when it has that BOM, else UTF-8)."""
     try:
-        grid = textgrid.openTextgrid(str(path), includeEmptyIntervals=False)
+        raw = Path(path).read_bytes()
+    except OSError as e:
+        raise ValueError(f"{path}: cannot read: {e.strerror or e}") from None
+    try:
+        if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+            return raw.decode("utf-16")
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        pass
+    try:
+        return raw.decode("utf-16")
+    except UnicodeDecodeError:
+        raise ValueError(f"{path}: not UTF-8 or UTF-16 text") from None
+
+
+# Short format: a quoted string (quotes doubled inside) or any other run of non-space characters.
+_TG_TOKEN = re.compile(r'"(?:[^"]|"")*"|[^\s"]+')
+_TG_LONG_SIZE = re.compile(r"^[ \t]*(?:intervals|points)[ \t]*:[ \t]*size[ \t]*=[ \t]*(\S+)", re.MULTILINE)
+
+
+def _declared_sizes(data: str) -> list[str] | None:
+    """How many intervals (or points) each tier declares, in file order; None for praatio's JSON.
+
+    Decided the way praatio decides the format: short when it says so or has no ``item [``.
+    """
+    if data.lstrip().startswith("{"):
+        return None
+    if "ooTextFile short" in data or "item [" not in data:
+        sizes = []
+        for m in re.finditer(r'"(?:IntervalTier|TextTier)"', data):
+            # class, name, xmin, xmax, size
+            tokens = _TG_TOKEN.findall(data, m.start(), m.start() + 4096)[:5]
+            sizes.append(tokens[4] if len(tokens) == 5 else "")
+        return sizes
+    return _TG_LONG_SIZE.findall(data)
+
+
+def read_textgrid(path: PathLike, tier: str = "words") -> dict[str, list[Event]]:
+    """The words of one interval tier; the uri is the file's stem.
+
+    praatio's short-format parser silently drops the last interval of a file without a final
+    newline, and stops at the first malformed entry; so the newline is added here, and a file
+    whose tiers hold other than the number of entries they declare (``intervals: size``) is
+    refused with its path.
+    """
+    from praatio import textgrid  # imported here: only corpus suites need it
+    from praatio.utilities import textgrid_io
+
+    data = _textgrid_text(path)
+    if not data.endswith(("\n", "\r")):
+        data += "\n"
+    try:
+        parsed = textgrid_io.parseTextgridStr(data, includeEmptyIntervals=True)
+        declared = _declared_sizes(data)
+        if declared is not None:
+            read = [(t["name"], len(list(t["entries"]))) for t in parsed["tiers"]]
+            if len(declared) != len(read):
+                raise ValueError(f"{len(declared)} tier size(s) declared, {len(read)} tier(s) read")
+            for (name, n), size in zip(read, declared):
+                if size != str(n):
+                    raise ValueError(f"tier {name!r} declares {size or 'no'} entries, {n} were read")
+        with tempfile.TemporaryDirectory(prefix="framebench-textgrid-") as tmp:
+            # praatio reads files only; the copy carries the final newline.
+            copy = Path(tmp) / "grid.TextGrid"
+            copy.write_text(data, encoding="utf-16")  # what praatio tries first
+            grid = textgrid.openTextgrid(str(copy), includeEmptyIntervals=False)
     except Exception as e:  # praatio raises several types for malformed files
-        raise ValueError(f"{path}: not a readable TextGrid: {e}") from None
+        raise ValueError(f"{path}: not a readable TextGrid: {' '.join(str(e).split())[:200]}") from None
     if tier not in grid.tierNames:
         raise ValueError(f"{path}: no tier {tier!r}; tiers: {', '.join(grid.tierNames)}")
     entries = grid.getTier(tier).entries
     if entries and not hasattr(entries[0], "end"):
         raise ValueError(f"{path}: tier {tier!r} is a point tier; words need an interval tier")
     words = [Event(e.label.strip(), float(e.start), float(e.end)) for e in entries if is_word(e.label)]
+    if not all(math.isfinite(w.onset) and math.isfinite(w.offset) for w in words):
+        raise ValueError(f"{path}: tier {tier!r} has a time that is not finite")
     return {Path(path).stem: words}
 
 
