@@ -364,6 +364,8 @@ def _dict_item(d: dict[str, Any], fmt: TaskFormat) -> tuple[_Item | None, str | 
             if duration is None:
                 return None, f'"{dur_key}": {why}', label
             offset = onset + duration
+            if not math.isfinite(offset):  # 1e308 + 1e308
+                return None, f'"{dur_key}": start + duration is not a finite number', label
         else:
             return None, (f"no end time key (expected one of {', '.join(END_KEYS[:2])}); "
                           f"keys seen: {_keys_seen(keys)}"), label

@@ -44,10 +44,35 @@ class WorkItem:
     name: str  # the suite's name for the task entry; rows and tables use it
 
 
+# A time this far outside the audio is not drift but garbage (1e8, 1e20, inf): the answer is an
+# out_of_range failure before any metric sees it. The margin is wide so that no answer a model
+# could mean (a time past a short clip's end, say) changes how it is scored.
+ABSURD_FACTOR = 10.0
+ABSURD_SLACK_S = 60.0
+
+
+def is_absurd(t: float, duration: float) -> bool:
+    return not math.isfinite(t) or t < -ABSURD_SLACK_S or t > ABSURD_FACTOR * duration + ABSURD_SLACK_S
+
+
+def screen_times(prediction: Prediction, duration: float) -> Prediction:
+    """`prediction`, or an out_of_range failure when any of its times is absurd (kept in info)."""
+    bad = [e for e in prediction.events
+           if is_absurd(e.onset, duration) or (e.offset is not None and is_absurd(e.offset, duration))]
+    if not bad:
+        return prediction
+    e = bad[0]
+    message = (f"{len(bad)} of {len(prediction.events)} answer(s) with a time not finite or far outside "
+               f"the {duration:g} s audio, e.g. {e.label!r} {e.onset:g}-{e.offset if e.offset is not None else ''}")
+    info = {**prediction.info, "out_of_range_events": [x.to_dict() for x in prediction.events]}
+    return replace(prediction, events=[], failure=Failure("out_of_range", message), info=info)
+
+
 def score_row(method: str, item: WorkItem, prediction: Prediction, settings: dict[str, Any]) -> dict[str, Any]:
     """Everything the report needs about one answered example."""
     example = item.example
     task = get_task(example.task)
+    prediction = screen_times(prediction, example.audio.duration)
     metrics = task.score(task.new_scorers(), example, scorable(prediction, task.needs_offsets))
     health = answer_health(example, prediction, task.answer_count(prediction), task.expected_count(example))
     speed = SpeedMetric()(example.id, prediction.timings, example.audio.duration)
@@ -62,7 +87,8 @@ def score_row(method: str, item: WorkItem, prediction: Prediction, settings: dic
 def scorable(prediction: Prediction, needs_offsets: bool) -> Prediction:
     """The answers a metric can take: finite times, and spans that end after they start.
 
-    The row keeps the raw prediction; health flags count what was dropped here.
+    The row keeps the raw prediction; health flags count what was dropped here. (Absurd
+    times have already made the answer an out_of_range failure: `screen_times`.)
     """
     def ok(e: Event) -> bool:
         if not math.isfinite(e.onset):

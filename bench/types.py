@@ -79,6 +79,8 @@ FAILURE_KINDS = (
     "timeout",  # a request or generation ran out of time
     "http_error",  # a server answered with an error
     "unsupported",  # the method cannot answer this task
+    "out_of_range",  # a time not finite or far outside the audio (bench.runner.screen_times)
+    "score_error",  # scoring or recording the row failed; the row holds the answer unscored
 )
 
 

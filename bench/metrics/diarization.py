@@ -38,12 +38,25 @@ _DER_COMPONENTS = {
 
 
 def _snap(times: Iterable[float], step: float) -> list[float]:
-    """dscore's turns_to_frames: a frame i (starting at i*step) is on iff onset <= i*step < offset."""
-    times = list(times)
-    if not times:
+    """dscore's turns_to_frames: a frame i (starting at i*step) is on iff onset <= i*step < offset.
+
+    Each time goes to the first grid point ``step * i`` at or after it (0 for a negative time),
+    computed per time: no grid as long as the latest time is built, so a far-off time (1e8 s)
+    costs no memory and an infinite one is refused instead of overflowing.
+    """
+    t = np.asarray(list(times), dtype=float)
+    if not t.size:
         return []
-    grid = step * np.arange(int(max(times) / step) + 2)
-    return (grid[np.searchsorted(grid, times)]).tolist()
+    if not np.isfinite(t).all():
+        raise ValueError(f"times must be finite to be scored, got {t[~np.isfinite(t)][0]}")
+    # Past 2**53 grid steps floats are coarser than the grid: such a time is its own grid point.
+    coarse = np.abs(t) >= step * 2.0**53
+    with np.errstate(over="ignore", invalid="ignore"):
+        i = np.maximum(np.ceil(np.where(coarse, 0.0, t) / step), 0.0)
+    # ceil(t / step) can be one off the float grid point step * i; move to the first at or after t.
+    i = np.where(step * i < t, i + 1, i)
+    i = np.where((i > 0) & (step * (i - 1) >= t), i - 1, i)
+    return np.where(coarse, np.maximum(t, 0.0), step * i).tolist()
 
 
 def _snap_annotation(annotation: Annotation, step: float) -> Annotation:

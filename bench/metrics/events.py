@@ -15,6 +15,7 @@ scores mostly count them wrong, the honest reading of an answer with no end time
 """
 from __future__ import annotations
 
+import math
 import warnings
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -32,6 +33,10 @@ from bench.metrics import per_file_report
 from bench.types import Event
 
 POINT_EVENT_DURATION = 1e-3
+# sed_eval builds a segments x classes matrix as long as the latest time of a file (float64);
+# a file needing more cells than this (80 MB; 11 days at 1 s and 10 classes) is refused, so a
+# far-off time (an answer's end: 1e8) cannot make it allocate tens of GB.
+MAX_ROLL_CELLS = 10_000_000
 
 
 @dataclass
@@ -117,10 +122,25 @@ class EventMetric:
     ) -> dict[str, float]:
         if uri in self._files:
             raise ValueError(f"file {uri!r} was already scored")
+        self._check_extent(uri, [*reference, *hypothesis], duration)
         f = _File(uri, _sed_events(uri, reference), _sed_events(uri, hypothesis), duration)
         self._files[uri] = f
         self._rows[uri] = self._evaluate([f])
         return self._rows[uri]
+
+    def _check_extent(self, uri: str, events: list[Event], duration: float | None) -> None:
+        times = [t for e in events for t in (e.onset, e.offset) if t is not None]
+        if duration is not None:
+            times.append(duration)
+        bad = [t for t in times if not math.isfinite(t)]
+        if bad:
+            raise ValueError(f"file {uri!r}: time {bad[0]} is not finite")
+        latest = max(times, default=0.0)
+        classes = max(1, len(self.labels) + len({e.label for e in events} - set(self.labels)))
+        if latest / self.time_resolution * classes > MAX_ROLL_CELLS:
+            raise ValueError(f"file {uri!r}: a time of {latest:g} s is too far off to score "
+                             f"({classes} class(es) at {self.time_resolution:g} s segments; "
+                             f"at most {MAX_ROLL_CELLS:g} cells)")
 
     def summary(self) -> dict[str, float]:
         return self._evaluate(list(self._files.values()))

@@ -24,8 +24,9 @@ def answer_health(example: Example, prediction: Prediction, answered: int, expec
         "failed": failed,
         "failure_kind": prediction.failure.kind if failed else None,
         "unparsable": failed and prediction.failure.kind == "unparsable",
-        "out_of_range": any(not (-RANGE_TOLERANCE <= t <= example.audio.duration + RANGE_TOLERANCE)
-                            or not np.isfinite(t) for t in times),
+        "out_of_range": (failed and prediction.failure.kind == "out_of_range")
+        or any(not (-RANGE_TOLERANCE <= t <= example.audio.duration + RANGE_TOLERANCE)
+               or not np.isfinite(t) for t in times),
         "unordered": any(b < a for a, b in zip(onsets, onsets[1:])),
         "wrong_count": expected is not None and not failed and answered != expected,
         "duplicates": len(set(keys)) < len(keys),
