@@ -84,6 +84,40 @@ def score_row(method: str, item: WorkItem, prediction: Prediction, settings: dic
     }
 
 
+def _detail(e: BaseException) -> str:
+    return " ".join("".join(traceback.format_exception_only(type(e), e)).split())[:500]
+
+
+def record_row(out: JsonlWriter, method: str, item: WorkItem, prediction: Prediction,
+               settings: dict[str, Any]) -> bool:
+    """Score and write one row. A failure of either is that row's recorded failure
+    (`score_error`, the answer kept unscored), never the run's end. False when not even the
+    failure could be written (the example is then redone on resume)."""
+    try:
+        row = score_row(method, item, prediction, settings)
+    except Exception as e:
+        row = None
+        problem = f"scoring failed: {_detail(e)}"
+    else:
+        try:
+            out.write(row)
+            return True
+        except Exception as e:  # nothing was written: JsonlWriter encodes the whole line first
+            problem = f"the row could not be recorded: {_detail(e)}"
+    for keep_text in (True, False):
+        fallback = Prediction(raw_text=prediction.raw_text if keep_text else None, timings=prediction.timings,
+                              audio_seconds_consumed=prediction.audio_seconds_consumed,
+                              failure=Failure("score_error", problem))
+        try:
+            out.write(score_row(method, item, fallback, settings))
+            return True
+        except Exception as e:
+            last = _detail(e)
+    print(f"error: {method} on {item.example.id}: {problem}; and its failure could not be recorded: {last}",
+          file=sys.stderr)
+    return False
+
+
 def scorable(prediction: Prediction, needs_offsets: bool) -> Prediction:
     """The answers a metric can take: finite times, and spans that end after they start.
 
@@ -207,7 +241,7 @@ def run_suite(suite: Suite, methods: list[str] | None = None, limit: int | None 
                         batch = todo[i : i + method.batch_size]
                         bar.set_postfix_str(f"{batch[0].name} {duration_label(batch[0].duration)}")
                         for item, prediction in zip(batch, predict_batch(method, batch)):
-                            out.write(score_row(name, item, prediction, settings))
+                            record_row(out, name, item, prediction, settings)
                         bar.update(len(batch))
             finally:
                 method.close()

@@ -127,3 +127,54 @@ def test_unreadable_audio_and_method_errors_are_recorded(tiny_suite: Path, tmp_p
     failed = next(r for r in rows if r["prediction"]["failure"] and r["prediction"]["failure"]["kind"] == "method_error")
     assert "model fell over" in failed["prediction"]["failure"]["message"]
     assert failed["health"]["failed"]
+
+
+# --- one row's failure is that row's (issue 11, item 7) -------------------------------------
+
+
+def _word_item() -> "WorkItem":
+    from bench.runner import WorkItem
+    from bench.types import AudioRef, Event, Example
+
+    example = Example("word_all/x", "word_all", AudioRef("x.wav", 16000, 5.0), "every word?",
+                      [Event("cat", 1.0), Event("sat", 2.0)], 2, {"labels": ["cat", "sat"]})
+    return WorkItem(example, 5.0, "word_all")
+
+
+def test_a_scoring_failure_is_the_rows_recorded_failure(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import bench.runner as runner
+    from bench.jsonl import JsonlWriter
+    from bench.types import Event, Prediction
+
+    real_score = runner.score_row
+
+    def score_fails_on_answers(method, item, prediction, settings):  # type: ignore[no-untyped-def]
+        if prediction.events:
+            raise OverflowError("cannot convert float infinity to integer")
+        return real_score(method, item, prediction, settings)
+
+    monkeypatch.setattr(runner, "score_row", score_fails_on_answers)
+    path = tmp_path / "results.jsonl"
+    with JsonlWriter(path) as out:
+        assert runner.record_row(out, "m", _word_item(), Prediction([Event("cat", 1.0)], raw_text="cat 1.0"), {})
+    [row] = read_jsonl(path)
+    assert row["prediction"]["failure"]["kind"] == "score_error"
+    assert "OverflowError" in row["prediction"]["failure"]["message"]
+    assert row["prediction"]["raw_text"] == "cat 1.0" and row["health"]["failed"]
+
+
+def test_a_row_that_cannot_be_written_is_recorded_as_a_failure(tmp_path: Path) -> None:
+    import bench.runner as runner
+    from bench.jsonl import JsonlWriter
+    from bench.types import Event, Prediction
+
+    path = tmp_path / "results.jsonl"
+    unwritable = Prediction([Event("cat", 1.0)], raw_text="x", info={"handle": object()})
+    surrogate = Prediction([Event("cat", 1.0)], raw_text='[{"word": "cat\ud800", "start": 1.0}]')
+    with JsonlWriter(path) as out:
+        assert runner.record_row(out, "a", _word_item(), unwritable, {})
+        assert runner.record_row(out, "b", _word_item(), surrogate, {})
+    rows = read_jsonl(path)
+    assert rows[0]["prediction"]["failure"]["kind"] == "score_error"
+    assert "could not be recorded" in rows[0]["prediction"]["failure"]["message"]
+    assert rows[1]["prediction"]["failure"] is None and rows[1]["prediction"]["raw_text"].endswith('\ud800", "start": 1.0}]')
