@@ -55,7 +55,7 @@ def cmd_report(args: argparse.Namespace) -> int:
         raise ConfigError("no run found under results/runs; run `python -m bench run SUITE.yaml` first")
     if not (run_dir / "results.jsonl").exists():
         raise ConfigError(f"{run_dir}: no results.jsonl; not a run directory")
-    report = write_report(run_dir, timelines=args.timelines)
+    report = write_report(run_dir, timelines=args.timelines, in_distribution=args.in_distribution)
     print(report.read_text())
     print(f"report: {report}")
     return 0
@@ -128,6 +128,8 @@ def build_parser() -> argparse.ArgumentParser:
     report = sub.add_parser("report", help="tables and plots of a run (default: the latest run)")
     report.add_argument("run_dir", nargs="?")
     report.add_argument("--timelines", type=int, default=6, help="how many example timelines to plot (one per task)")
+    report.add_argument("--in-distribution", type=float, default=15.0, metavar="SECONDS",
+                        help="durations up to this are the models' training range, for the findings (default 15)")
     report.set_defaults(func=cmd_report)
 
     scorer = sub.add_parser("score", help="score reference vs hypothesis files (RTTM, TSV, word JSON)")

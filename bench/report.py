@@ -16,7 +16,7 @@ from bench.jsonl import read_jsonl
 from bench.metrics.health import HealthMetric
 from bench.metrics.speed import SpeedMetric, speedup
 from bench.tasks import get_task
-from bench.types import Example, Prediction, duration_label
+from bench.types import NATIVE, Example, Prediction, duration_label
 
 # They do no work worth timing, so speedups over or of them mean nothing.
 REFERENCE_METHODS = {"oracle", "uniform"}
@@ -97,8 +97,9 @@ def pick_baseline(methods: list[str]) -> str:
     return methods[0]
 
 
-def write_report(run_dir: Path, timelines: int = 3) -> Path:
+def write_report(run_dir: Path, timelines: int = 3, in_distribution: float = 15.0) -> Path:
     from bench import plots
+    from bench.findings import write_findings
 
     rows = load_rows(run_dir)
     if not rows:
@@ -118,6 +119,9 @@ def write_report(run_dir: Path, timelines: int = 3) -> Path:
              f"{len(rows)} answered examples; methods: {', '.join(methods)}. "
              "`duration` is the suite's nominal length, `audio_s` the mean real length (clips are never cut). "
              "Full numbers: report.csv.", ""]
+    in_range = [{**r, "duration": in_distribution} for r in rows if NATIVE < float(r["duration"]) <= in_distribution]
+    if in_range and any(float(r["duration"]) > in_distribution for r in rows):
+        lines += write_findings(table, aggregate(in_range), ups, in_distribution, baseline)
     for task_name, frame in table.groupby("task", sort=False):
         task = get_task(frame["task_type"].iloc[0])
         frame = frame.sort_values(["duration", "method"]).assign(duration=frame["duration"].map(duration_label))

@@ -30,7 +30,7 @@ class StubHead:
 
 
 class StubLM:
-    def encode(self, question: str, samples: np.ndarray):  # type: ignore[no-untyped-def]
+    def encode(self, question: str, samples: np.ndarray, cached: object = None):  # type: ignore[no-untyped-def]
         return type("States", (), {"hidden": torch.full((1, 1), float(samples[0]))})()
 
 
