@@ -1,6 +1,8 @@
 """Reading and writing audio. Everything inside the harness is float32 mono at 16 kHz."""
 from __future__ import annotations
 
+import os
+import threading
 from dataclasses import dataclass
 from math import gcd
 from pathlib import Path
@@ -53,7 +55,8 @@ def load_audio(path: str | Path | BinaryIO, sample_rate: int = SAMPLE_RATE) -> A
 def write_audio(path: str | Path, samples: np.ndarray, sample_rate: int = SAMPLE_RATE) -> None:
     """Write 16-bit PCM; clipping, not wrapping, if a mix overshoots."""
     Path(path).parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(path).with_suffix(".tmp.wav")
+    # Unique per process and thread: builders of one cold cache never share a temporary file.
+    tmp = Path(path).with_name(f"{Path(path).stem}.{os.getpid()}-{threading.get_ident()}.tmp.wav")
     sf.write(str(tmp), np.clip(samples, -1.0, 1.0), sample_rate, subtype="PCM_16")
     tmp.replace(path)  # atomic: a killed run never leaves a half-written file behind
 

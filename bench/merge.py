@@ -14,7 +14,7 @@ from typing import Any
 from bench.errors import ConfigError
 from bench.jsonl import JsonlWriter, read_jsonl
 from bench.manifest import now
-from bench.runner import RESULTS
+from bench.runner import RESULTS, run_lock
 
 
 @dataclass
@@ -42,7 +42,12 @@ def merge_runs(sources: list[Path], out: Path) -> MergeSummary:
     if any(s.resolve() == out.resolve() for s in sources):
         raise ConfigError(f"{out}: the output cannot also be an input")
 
-    out.mkdir(parents=True, exist_ok=True)
+    with run_lock(out):
+        return _merge_locked(sources, manifests, target, out)
+
+
+def _merge_locked(sources: list[Path], manifests: list[dict[str, Any]], target: dict[str, Any] | None,
+                  out: Path) -> MergeSummary:
     seen = {row["key"] for row in read_jsonl(out / RESULTS)}
     added = duplicates = 0
     with JsonlWriter(out / RESULTS) as writer:

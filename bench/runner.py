@@ -6,13 +6,20 @@ started again with the same command, finishes the rest and every row appears exa
 from __future__ import annotations
 
 import math
+import os
 import shutil
 import sys
 import time
 import traceback
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - not on POSIX: runs are not locked
+    fcntl = None  # type: ignore[assignment]
 
 from tqdm import tqdm
 
@@ -31,6 +38,8 @@ from bench.types import Event, Example, Failure, Prediction, duration_label
 
 RUNS_DIR = Path("results/runs")
 RESULTS = "results.jsonl"
+MANIFEST = "manifest.json"
+LOCK = ".lock"
 
 
 def row_key(method: str, example_id: str) -> str:
@@ -195,9 +204,17 @@ def run_suite(suite: Suite, methods: list[str] | None = None, limit: int | None 
         except ConfigError as e:
             raise ConfigError(f"--methods: {e}") from None
     run_dir = out_dir or RUNS_DIR / (suite.name if shard is None else f"{suite.name}.shard{shard[0]}of{shard[1]}")
-    if fresh and run_dir.exists():
-        shutil.rmtree(run_dir)
-    run_dir.mkdir(parents=True, exist_ok=True)
+    if out_dir is None and run_dir.resolve().parent != RUNS_DIR.resolve():
+        raise ConfigError(f"{run_dir}: a run folder must lie directly in {RUNS_DIR}; check the suite's name")
+    with run_lock(run_dir):
+        if fresh:
+            discard_run(run_dir)
+        return _run_locked(suite, method_names, limit, run_dir, argv, model, extra_options, shard)
+
+
+def _run_locked(suite: Suite, method_names: list[str], limit: int | None, run_dir: Path,
+                argv: list[str] | None, model: str | None, extra_options: dict[str, dict[str, Any]] | None,
+                shard: tuple[int, int] | None) -> Path:
     manifest = RunManifest(run_dir, suite)
     session = manifest.start_session(argv or sys.argv, method_names, limit)
     if shard is not None:
@@ -248,6 +265,55 @@ def run_suite(suite: Suite, methods: list[str] | None = None, limit: int | None 
     session["finished"] = now()
     manifest.save()
     return run_dir
+
+
+@contextmanager
+def run_lock(run_dir: Path) -> Iterator[None]:
+    """Hold DIR/.lock (created if needed) for as long as this process writes to the run folder.
+
+    A second run (or merge) on the same folder refuses at once instead of duplicating rows or
+    deleting the first one's. The lock goes with the process, even a killed one; the file stays.
+    """
+    run_dir.mkdir(parents=True, exist_ok=True)
+    handle = (run_dir / LOCK).open("a+")
+    try:
+        if fcntl is not None:
+            try:
+                fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                handle.seek(0)
+                holder = handle.read().strip()
+                raise ConfigError(f"{run_dir}: another run is writing to it (process {holder or '?'} holds "
+                                  f"{run_dir / LOCK}); wait for it to finish, or give another --out") from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"{os.getpid()}\n")
+        handle.flush()
+        yield
+    finally:
+        handle.close()  # closing releases the lock
+
+
+def is_run(run_dir: Path) -> bool:
+    """Whether a folder holds a run of this harness."""
+    return (run_dir / RESULTS).is_file() or (run_dir / MANIFEST).is_file()
+
+
+def discard_run(run_dir: Path) -> None:
+    """--fresh: empty a run folder (keeping the lock its caller holds); refuse any other folder."""
+    if run_dir.is_symlink() or not run_dir.is_dir():
+        raise ConfigError(f"--fresh: {run_dir} is not a folder; not deleting it")
+    entries = [p for p in run_dir.iterdir() if p.name != LOCK]
+    if not entries:
+        return
+    if not is_run(run_dir):
+        raise ConfigError(f"--fresh: {run_dir} is not a run of this harness (no {RESULTS} or {MANIFEST}); "
+                          "not deleting it")
+    for p in entries:
+        if p.is_dir() and not p.is_symlink():
+            shutil.rmtree(p)
+        else:
+            p.unlink()
 
 
 def latest_run(runs_dir: Path = RUNS_DIR) -> Path | None:
