@@ -229,3 +229,22 @@ def test_dcase_tsv_corpus_of_real_clips_gives_scenes_with_a_palette(tmp_path: Pa
     assert recording.id == "street 1.wav"
     assert [e.label for e in recording.events] == ["cat", "dog barking"]
     assert recording.metadata["palette"] == ["cat", "dog barking"]
+
+
+# --- uris that leave the corpus folder (issue 11, item 9) -----------------------------------
+
+
+def test_a_uri_cannot_read_audio_outside_the_corpus_folder(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    secret = tmp_path / "secret.wav"
+    sf.write(secret, np.zeros(1600, dtype=np.float32), 16000)
+    (corpus / "good.wav").write_bytes(secret.read_bytes())
+    rttm = corpus / "all.rttm"
+    rttm.write_text("".join(f"SPEAKER {uri} 1 0.0 0.05 <NA> <NA> A <NA> <NA>\n"
+                            for uri in ["good", "../secret", str(tmp_path / "secret"), "sub/../../secret"]))
+    spec = CorpusSpec("rttm", annotations=str(rttm), audio=str(corpus / "{uri}.wav"))
+    found = entries(spec)
+    assert [(e.uri, e.audio) for e in found] == [("good", str(corpus / "good.wav"))]
+    warnings = capsys.readouterr().err
+    assert warnings.count("names audio outside the corpus folder") == 3 and "left out" in warnings

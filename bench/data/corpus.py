@@ -22,6 +22,7 @@ from __future__ import annotations
 import glob
 import hashlib
 import io
+import os
 import sys
 from dataclasses import dataclass, replace
 from functools import lru_cache
@@ -147,14 +148,37 @@ def entries(spec: CorpusSpec) -> list[Entry]:
     uris = _read_uris(spec.uris) if spec.uris else sorted(annotations)
     out = []
     for uri in uris:
+        audio = audio_path(spec.audio, uri)
+        if audio is None:
+            warn(f"{spec.uris or spec.annotations}: uri {uri!r} names audio outside the corpus folder "
+                 f"{_audio_folder(spec.audio)}; left out")
+            continue
         if uri not in annotations:
             # An uri list may name a file with no turn at all, but more often it is a typo or a rename.
             warn(f"{spec.uris or spec.annotations}: uri {uri!r} has no annotation; taken as empty")
         if spec.uem and uri not in uem:
             warn(f"{spec.uem}: uri {uri!r} has no scored region; all of its audio is scored")
-        out.append(Entry(uri, sorted(annotations.get(uri, []), key=lambda e: e.onset),
-                         spec.audio.replace("{uri}", uri), uem.get(uri)))
+        out.append(Entry(uri, sorted(annotations.get(uri, []), key=lambda e: e.onset), audio, uem.get(uri)))
     return out
+
+
+def _audio_folder(template: str) -> str:
+    """The folder a `{uri}` audio template reads from: everything before `{uri}` up to a separator."""
+    prefix = template.split("{uri}", 1)[0]
+    folder = prefix if prefix.endswith(("/", os.sep)) else os.path.dirname(prefix)
+    return os.path.normpath(os.path.abspath(folder or "."))
+
+
+def audio_path(template: str, uri: str) -> str | None:
+    """The audio of `uri`, or None when the uri would leave the template's folder
+    (``../x``, an absolute path, a NUL byte): annotations do not choose what is read."""
+    if not uri or "\0" in uri or os.path.isabs(uri) or ".." in Path(uri.replace("\\", "/")).parts:
+        return None
+    path = template.replace("{uri}", uri)
+    folder = _audio_folder(template)
+    if os.path.commonpath([folder, os.path.normpath(os.path.abspath(path))]) != folder:
+        return None
+    return path
 
 
 def _content_key(spec: CorpusSpec, items: list[Entry]) -> str:
