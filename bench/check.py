@@ -20,9 +20,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bench.errors import ConfigError
+from bench.errors import ConfigError, DataError
 from bench.manifest import git_state, now
 from bench.report import aggregate, load_rows
+from bench.results import read_results
 from bench.types import duration_label
 
 DEFAULT_TOLERANCES = {"absolute": 0.02, "relative": 0.10, "relative_floor": 0.005, "speed_relative": None}
@@ -107,25 +108,80 @@ def compare(stored: dict[str, Any], measured: dict[str, Any]) -> list[Finding]:
     return findings
 
 
-def load_baseline(path: Path) -> dict[str, Any]:
-    try:
-        stored = json.loads(path.read_text())
-    except FileNotFoundError:
-        raise ConfigError(f"{path}: no such baseline; create it with --update") from None
-    except json.JSONDecodeError as e:
-        raise ConfigError(f"{path}: malformed JSON: {e}") from None
-    if not isinstance(stored.get("metrics"), dict):
-        raise ConfigError(f"{path}: metrics: expected a mapping method -> task -> duration -> metric")
-    unknown = set(stored.get("tolerances", {})) - set(DEFAULT_TOLERANCES)
+def _finite(value: Any, where: str, minimum: float | None = None) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise DataError(f"{where}: expected a finite number, got {_short(value)}")
+    if minimum is not None and value < minimum:
+        raise DataError(f"{where}: expected a number >= {minimum:g}, got {value!r}")
+    return float(value)
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _tolerances(value: Any, where: str) -> None:
+    if not isinstance(value, dict):
+        raise DataError(f"{where}: expected a mapping of tolerance name to number")
+    unknown = set(value) - set(DEFAULT_TOLERANCES)
     if unknown:
-        raise ConfigError(f"{path}: tolerances: unknown {sorted(unknown)}; expected {sorted(DEFAULT_TOLERANCES)}")
+        raise DataError(f"{where}: unknown {sorted(unknown)}; expected {sorted(DEFAULT_TOLERANCES)}")
+    for name, number in value.items():
+        if not (name == "speed_relative" and number is None):
+            _finite(number, f"{where}.{name}", minimum=0.0)
+
+
+def _read_json(path: Path, missing: str) -> Any:
+    try:
+        return json.loads(path.read_bytes().decode("utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: {missing}") from None
+    except IsADirectoryError:
+        raise DataError(f"{path}: a folder, not a JSON file") from None
+    except OSError as e:
+        raise DataError(f"{path}: cannot read: {e.strerror or e}") from None
+    except UnicodeDecodeError:
+        raise DataError(f"{path}: not UTF-8 text") from None
+    except json.JSONDecodeError as e:
+        raise DataError(f"{path}: malformed JSON: {e}") from None
+    except RecursionError:
+        raise DataError(f"{path}: malformed JSON: nested too deep") from None
+
+
+def load_baseline(path: Path) -> dict[str, Any]:
+    """The stored file, checked: every stored metric a finite number (a NaN or -Infinity would
+    pass any run), tolerances finite and >= 0."""
+    stored = _read_json(path, "no such baseline; create it with --update")
+    if not isinstance(stored, dict) or not isinstance(stored.get("metrics"), dict):
+        raise DataError(f"{path}: metrics: expected a mapping method -> task -> duration -> metric")
+    _tolerances(stored.get("tolerances", {}), f"{path}: tolerances")
+    overrides = stored.get("overrides", {})
+    if not isinstance(overrides, dict):
+        raise DataError(f"{path}: overrides: expected a mapping metric -> tolerances")
+    for metric, tolerances in overrides.items():
+        _tolerances(tolerances, f"{path}: overrides.{metric}")
+    for method, tasks in stored["metrics"].items():
+        where = f"{path}: metrics.{method}"
+        if not isinstance(tasks, dict):
+            raise DataError(f"{where}: expected a mapping task -> duration -> metric")
+        for task, durations in tasks.items():
+            if not isinstance(durations, dict):
+                raise DataError(f"{where}.{task}: expected a mapping duration -> metric")
+            for duration, metrics in durations.items():
+                if not isinstance(metrics, dict):
+                    raise DataError(f"{where}.{task}.{duration}: expected a mapping metric -> value")
+                for metric, value in metrics.items():
+                    _finite(value, f"{where}.{task}.{duration}.{metric}")
     return stored
 
 
 def update_baseline(run_dir: Path, path: Path) -> dict[str, Any]:
     """Write the run's metrics, keeping the tolerances a previous file declared."""
-    previous = json.loads(path.read_text()) if path.exists() else {}
-    manifest = json.loads((run_dir / "manifest.json").read_text())
+    previous = load_baseline(path) if path.exists() else {}
+    manifest = _read_json(run_dir / "manifest.json", "no manifest.json; not a run directory")
+    if not isinstance(manifest, dict):
+        raise DataError(f"{run_dir / 'manifest.json'}: expected a JSON object")
     stored = {
         "suite": manifest.get("suite"),
         "created": now(),
@@ -142,6 +198,7 @@ def update_baseline(run_dir: Path, path: Path) -> dict[str, Any]:
 def main(run_dir: Path, against: Path, update: bool, methods: list[str] | None = None) -> int:
     if not (run_dir / "results.jsonl").exists():
         raise ConfigError(f"{run_dir}: no results.jsonl; not a run directory")
+    read_results(run_dir)  # a damaged file is a one-line error here, not a traceback in aggregate
     if update:
         stored = update_baseline(run_dir, against)
         count = sum(len(m) for t in stored["metrics"].values() for d in t.values() for m in d.values())

@@ -23,7 +23,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     extra = {}
     if args.vllm_url:
         from baselines.vllm_server import served_model
+        from bench.suite import http_url
 
+        http_url(args.vllm_url, "--vllm-url")  # http(s) only: no file:, ftp:, ...
         served_model(args.vllm_url)  # a wrong URL is a one-line error before any work starts
         extra["token-vllm-server"] = {"url": args.vllm_url}
     run_dir = run_suite(suite, methods, args.limit, Path(args.out) if args.out else None, args.fresh,
@@ -55,6 +57,9 @@ def cmd_report(args: argparse.Namespace) -> int:
         raise ConfigError("no run found under results/runs; run `python -m bench run SUITE.yaml` first")
     if not (run_dir / "results.jsonl").exists():
         raise ConfigError(f"{run_dir}: no results.jsonl; not a run directory")
+    from bench.results import read_results
+
+    read_results(run_dir)  # a damaged file is a one-line error here, not a traceback in the report
     report = write_report(run_dir, timelines=args.timelines, in_distribution=args.in_distribution)
     print(report.read_text())
     print(f"report: {report}")

@@ -144,6 +144,8 @@ def parse_suite(raw: Any, where: str) -> Suite:
         raise ConfigError(f"{where}: method_options: expected a mapping of method name to a mapping")
     for m in options:
         _check(get_method, m, f"{where}: method_options.{m}")
+        if "url" in options[m]:
+            http_url(options[m]["url"], f"{where}: method_options.{m}.url")
     tasks_raw = raw.get("tasks")
     if not isinstance(tasks_raw, list) or not tasks_raw:
         raise ConfigError(f"{where}: tasks: expected a non-empty list")
@@ -161,6 +163,23 @@ def parse_suite(raw: Any, where: str) -> Suite:
                           f"at most {MAX_TOTAL_AUDIO_S / 3600:.0f} h")
     description = str(raw.get("description", ""))
     return Suite(name, where, seed, methods, tasks, options, description, raw)
+
+
+def http_url(value: Any, where: str) -> str:
+    """An http(s) server address, or a ConfigError naming `where` (no file:, ftp:, ...)."""
+    from urllib.parse import urlsplit
+
+    ok = False
+    if isinstance(value, str) and not any(c.isspace() or ord(c) < 32 for c in value):
+        try:
+            parts = urlsplit(value)
+            _ = parts.port  # ValueError for a port that is not a number
+            ok = parts.scheme.lower() in ("http", "https") and bool(parts.hostname)
+        except ValueError:
+            ok = False
+    if not ok:
+        raise ConfigError(f"{where}: expected an http:// or https:// server address, got {_short(value)}")
+    return value
 
 
 def _task(raw: Any, where: str, durations: tuple[float, ...] | None, examples: int | dict[float, int],
