@@ -317,3 +317,28 @@ def test_textgrid_whose_tiers_disagree_with_their_declared_size_is_refused_with_
     with pytest.raises(ValueError, match=r"bad\.TextGrid.*(declares|tier)") as err:
         read_textgrid(path)
     assert "\n" not in str(err.value)
+
+
+# --- found by tests/test_fuzz.py (issue 11) -----------------------------------------------
+
+
+@pytest.mark.parametrize("reader,content,problem", [
+    ("read_rttm", b"SPEAKER f1 1 1e308 1e308 <NA> <NA> spkA <NA> <NA>\n", ":1: onset 1e308 + duration 1e308 is not finite"),
+    ("read_ctm", b"u1 1 1e308 1e308 cat\n", ":1: onset 1e308 + duration 1e308 is not finite"),
+    ("read_word_json", b'{"u": [{"word": "a", "start": ' + b"9" * 400 + b"}]}", ": uri 'u', word #0: 'start'/'end' must be numbers"),
+    ("read_word_json", b"[" * 100_000, ": invalid JSON: nested too deep"),
+    ("read_pocketsphinx_json", b'{"w": [{"b": NaN, "d": 0.1, "t": "a"}]}\n', ":1: word 'a': begin nan"),
+    ("read_pocketsphinx_json", b'{"w": [{"b": 1e308, "d": 1e308, "t": "a"}]}\n', ":1: word 'a': begin 1e+308"),
+    ("read_pocketsphinx_json", b'{"w": [{"b": 1, "d": -0.5, "t": "a"}]}\n', ":1: word 'a'"),
+    ("read_pocketsphinx_json", b'{"w": [{"b": ' + b"9" * 400 + b', "d": 1, "t": "a"}]}\n', ":1: expected an utterance"),
+    ("read_pocketsphinx_json", b"[" * 100_000 + b"\n", ":1: invalid JSON: nested too deep"),
+])
+def test_readers_refuse_times_that_are_not_finite_with_one_line(tmp_path: Path, reader: str, content: bytes,
+                                                               problem: str) -> None:
+    from bench.data import formats
+
+    path = tmp_path / "f.txt"
+    path.write_bytes(content)
+    with pytest.raises(ValueError) as err:
+        getattr(formats, reader)(path)
+    assert str(err.value).startswith(str(path) + problem) and "\n" not in str(err.value), str(err.value)

@@ -64,7 +64,10 @@ def _span(onset_text: str, duration_text: str, path: PathLike, line_no: int) -> 
     duration = _time(duration_text, "duration", path, line_no)
     if duration < 0:
         raise _fail(path, line_no, f"negative duration {duration_text}")
-    return onset, round(onset + duration, RTTM_TIME_DIGITS)
+    offset = round(onset + duration, RTTM_TIME_DIGITS)
+    if not math.isfinite(offset):
+        raise _fail(path, line_no, f"onset {onset_text} + duration {duration_text} is not finite")
+    return onset, offset
 
 
 def _lines(path: PathLike) -> Iterable[tuple[int, str]]:
@@ -256,7 +259,7 @@ def _words_from_json(path: PathLike, uri: str, items: object) -> list[Event]:
             onset = float(item["start"])
             end = item.get("end")
             offset = None if end is None else float(end)
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):
             raise ValueError(f"{where}: 'start'/'end' must be numbers") from None
         if not math.isfinite(onset) or (offset is not None and not math.isfinite(offset)):
             raise ValueError(f"{where}: 'start'/'end' must be finite")
@@ -271,6 +274,8 @@ def read_word_json(path: PathLike) -> dict[str, list[Event]]:
         raise ValueError(f"{path}:{exc.lineno}: invalid JSON: {exc.msg}") from None
     except UnicodeDecodeError:
         raise ValueError(f"{path}: not UTF-8 text") from None
+    except RecursionError:
+        raise ValueError(f"{path}: invalid JSON: nested too deep") from None
     if isinstance(data, list):
         return {"": _words_from_json(path, "", data)}
     if not isinstance(data, dict):
@@ -390,18 +395,24 @@ def read_textgrid(path: PathLike, tier: str = "words") -> dict[str, list[Event]]
 def read_pocketsphinx_json(path: PathLike) -> dict[str, list[Event]]:
     """Word segments of the utterances in a pocketsphinx JSON file; the uri is the file's stem."""
     words: list[Event] = []
+    shape = "expected an utterance with 'w': [{'b': begin, 'd': duration, 't': word}]"
     for line_no, line in _lines(path):
         try:
             utterance = json.loads(line)
-            segments = utterance["w"]
-            for seg in segments:
-                begin, duration, token = float(seg["b"]), float(seg["d"]), str(seg["t"])
-                if is_word(token):
-                    words.append(Event(_base_word(token), begin, round(begin + duration, RTTM_TIME_DIGITS)))
+            segments = [(float(seg["b"]), float(seg["d"]), str(seg["t"])) for seg in utterance["w"]]
         except json.JSONDecodeError as e:
             raise _fail(path, line_no, f"invalid JSON: {e.msg}") from None
-        except (KeyError, TypeError, ValueError):
-            raise _fail(path, line_no, "expected an utterance with 'w': [{'b': begin, 'd': duration, 't': word}]") from None
+        except RecursionError:
+            raise _fail(path, line_no, "invalid JSON: nested too deep") from None
+        except (KeyError, TypeError, ValueError, OverflowError):
+            raise _fail(path, line_no, shape) from None
+        for begin, duration, token in segments:
+            end = round(begin + duration, RTTM_TIME_DIGITS)
+            if not (math.isfinite(begin) and math.isfinite(end)) or duration < 0:
+                raise _fail(path, line_no, f"word {token[:40]!r}: begin {begin:g} and duration {duration:g} "
+                                           "must be finite, the duration >= 0")
+            if is_word(token):
+                words.append(Event(_base_word(token), begin, end))
     return {Path(path).stem: sorted(words, key=lambda e: e.onset)}
 
 
