@@ -32,7 +32,7 @@ from bench.metrics.health import answer_health
 from bench.metrics.speed import SpeedMetric
 from bench.method import Method
 from bench.registry import get_method
-from bench.suite import Suite
+from bench.suite import MAX_DURATION_S, Suite
 from bench.tasks import get_task
 from bench.types import Event, Example, Failure, Prediction, duration_label
 
@@ -58,6 +58,11 @@ class WorkItem:
 # could mean (a time past a short clip's end, say) changes how it is scored.
 ABSURD_FACTOR = 10.0
 ABSURD_SLACK_S = 60.0
+
+
+# Rows written before screen_times existed may hold such times; a report rescoring them drops
+# anything past what screen_times lets through for the longest example a suite may ask.
+MAX_SCORABLE_S = ABSURD_FACTOR * MAX_DURATION_S + ABSURD_SLACK_S
 
 
 def is_absurd(t: float, duration: float) -> bool:
@@ -134,9 +139,10 @@ def scorable(prediction: Prediction, needs_offsets: bool) -> Prediction:
     times have already made the answer an out_of_range failure: `screen_times`.)
     """
     def ok(e: Event) -> bool:
-        if not math.isfinite(e.onset):
+        if not (math.isfinite(e.onset) and abs(e.onset) <= MAX_SCORABLE_S):
             return False
-        return not needs_offsets or (e.offset is not None and math.isfinite(e.offset) and e.offset > e.onset)
+        return not needs_offsets or (e.offset is not None and math.isfinite(e.offset) and e.offset > e.onset
+                                     and e.offset <= MAX_SCORABLE_S)
 
     return replace(prediction, events=[e for e in prediction.events if ok(e)])
 

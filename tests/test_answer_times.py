@@ -87,3 +87,14 @@ def test_scorers_take_far_off_times_from_any_caller() -> None:
         metric("f", [Event("dog", 0.0, 5.0)], [Event("dog", 1.0, 1e8)], duration=10.0)
     with pytest.raises(ValueError, match="not finite"):
         metric("g", [Event("dog", 0.0, 5.0)], [Event("dog", 1.0, math.inf)], duration=10.0)
+
+
+def test_a_report_rescoring_an_old_row_with_absurd_times_does_not_blow_up() -> None:
+    from bench.runner import scorable
+    from bench.tasks import get_task
+
+    # A row written before answers were screened: the raw prediction still holds the 1e8 end.
+    task = get_task("event_detection")
+    old = Prediction(events=[Event("dog", 1.0, 1e8), Event("cat", 5.0, 7.5)])
+    metrics = task.score(task.new_scorers(), example("event_detection"), scorable(old, task.needs_offsets))
+    assert metrics["event_f1"] == pytest.approx(2 / 3)  # the cat span; the absurd dog span was left out
