@@ -58,8 +58,6 @@ class WorkItem:
 # could mean (a time past a short clip's end, say) changes how it is scored.
 ABSURD_FACTOR = 10.0
 ABSURD_SLACK_S = 60.0
-
-
 # Rows written before screen_times existed may hold such times; a report rescoring them drops
 # anything past what screen_times lets through for the longest example a suite may ask.
 MAX_SCORABLE_S = ABSURD_FACTOR * MAX_DURATION_S + ABSURD_SLACK_S
@@ -110,7 +108,6 @@ def record_row(out: JsonlWriter, method: str, item: WorkItem, prediction: Predic
     try:
         row = score_row(method, item, prediction, settings)
     except Exception as e:
-        row = None
         problem = f"scoring failed: {_detail(e)}"
     else:
         try:
