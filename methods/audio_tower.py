@@ -41,7 +41,6 @@ def load_whisper_encoder(encoder: torch.nn.Module, path: str | Path | None = Non
         raise ValueError(f"Whisper weights do not fit the audio tower: missing {missing}, unexpected {unexpected}")
 
 
-@torch.no_grad()
 def window_states(tower: torch.nn.Module, mel: torch.Tensor, valid_frames: int) -> torch.Tensor:
     """The tower's output for one padded window, [audio tokens, d_model], as the masked forward gives it.
 

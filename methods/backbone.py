@@ -146,17 +146,38 @@ class AudioLM:
             return self.model(**inputs, **kwargs)
         return self.model(**{**inputs, **self._attention(inputs)}, **kwargs)
 
-    def prepare(self, question: str, samples: np.ndarray | None, cached: tuple | None):  # type: ignore[type-arg]
-        return self.cached_inputs(*cached) if cached is not None else self.inputs(question, samples)
+    def prepare(self, question: str, samples: np.ndarray | None, cached: tuple | None,  # type: ignore[type-arg]
+                timings: dict[str, float] | None = None) -> tuple[dict, list[float], list[int]]:
+        """Model inputs with the audio tower's work done where it can be done apart.
+
+        Qwen2-Audio masks the padding of each 30 s window, so its tower's states for a window equal
+        the tower run on the window's valid frames alone (methods/audio_tower.py); that costs time
+        in proportion to the audio instead of 30 s per window. The Omni thinker encodes in its own
+        2 s chunks and keeps its own forward.
+        """
+        timings = {} if timings is None else timings
+        if cached is not None:
+            return self.cached_inputs(*cached)
+        start = time.perf_counter()
+        inputs, starts, counts = self.inputs(question, samples)
+        timings["features"] = time.perf_counter() - start
+        if self.arch != "qwen2-audio":
+            return inputs, starts, counts
+        from methods.audio_tower import tower, window_states
+
+        start = time.perf_counter()
+        valid = inputs["feature_attention_mask"].sum(-1).tolist()
+        states = [window_states(tower(self.model), inputs["input_features"][w], int(v)) for w, v in enumerate(valid)]
+        timings["encoder"] = time.perf_counter() - start
+        return ({"input_ids": inputs["input_ids"], "attention_mask": inputs["attention_mask"], "audio_states": states},
+                starts, counts)
 
     @torch.no_grad()
     def encode(self, question: str, samples: np.ndarray | None, cached: tuple | None = None) -> AudioStates:  # type: ignore[type-arg]
         """One prefill; the last-layer states at the audio positions with their absolute times.
         `cached`: (input_ids, tower states) in place of the audio (see `cached_inputs`)."""
         timings: dict[str, float] = {}
-        start = time.perf_counter()
-        inputs, starts, counts = self.prepare(question, samples, cached)
-        timings["features"] = time.perf_counter() - start
+        inputs, starts, counts = self.prepare(question, samples, cached, timings)
         start = time.perf_counter()
         hidden = self.forward(inputs, output_hidden_states=True).hidden_states[-1][0]
         timings["prefill"] = time.perf_counter() - start
@@ -175,9 +196,7 @@ class AudioLM:
                  cached: tuple | None = None) -> tuple[str, int, AudioStates]:  # type: ignore[type-arg]
         """Greedy decoding after the same prefill; returns the text, the number of new tokens, the states."""
         timings: dict[str, float] = {}
-        start = time.perf_counter()
-        inputs, starts, counts = self.prepare(question, samples, cached)
-        timings["features"] = time.perf_counter() - start
+        inputs, starts, counts = self.prepare(question, samples, cached, timings)
         start = time.perf_counter()
         out = self.forward(inputs, use_cache=True, output_hidden_states=True)
         timings["prefill"] = time.perf_counter() - start

@@ -31,7 +31,7 @@ from methods.training_data import (CALIBRATION_SEED_OFFSET, DEV_SEED_OFFSET, TRA
 CHUNK = 250
 
 
-def bank_key(config: Any, backbone: Path) -> str:
+def bank_key(config: Any, backbone: Path, held_out_pools: dict[str, Any]) -> str:
     """What decides the bank's content: data, seeds, tokenizer and tower weights, generator code."""
     digest = hashlib.sha256()
     for name in ("tokenizer.json", "config.json"):
@@ -45,8 +45,8 @@ def bank_key(config: Any, backbone: Path) -> str:
             digest.update(f.get_tensor(key).float().numpy().tobytes())
     code = hashlib.sha256(b"".join((Path(__file__).parent / m).read_bytes()
                                    for m in ("feature_bank.py", "training_data.py", "audio_tower.py"))).hexdigest()
-    return fingerprint(list(config.tasks), config.pools, config.seed, list(config.durations), config.dev_examples,
-                       config.calibration_examples, digest.hexdigest(), code, code_version())[:12]
+    return fingerprint(list(config.tasks), config.pools, held_out_pools, config.seed, list(config.durations),
+                       config.dev_examples, config.calibration_examples, digest.hexdigest(), code, code_version())[:12]
 
 
 class Bank:
@@ -60,17 +60,17 @@ class Bank:
     @classmethod
     def for_config(cls, config: Any, backbone: Path, held_out_pools: dict[str, Any],
                    log: Callable[[str], None] = print) -> Bank:
-        folder = cache_root() / f"feature-bank-{bank_key(config, backbone)}"
+        folder = cache_root() / f"feature-bank-{bank_key(config, backbone, held_out_pools)}"
         return cls(folder, config, backbone, held_out_pools, log)
 
     @property
     def n_chunks(self) -> int:
         return -(-self.config.train_examples // CHUNK)
 
-    def build(self, workers: int = 1) -> None:
+    def build(self, workers: int = 1, splits: tuple[str, ...] = ("train", "dev", "calibration")) -> None:
         """Every missing chunk, `workers` processes at a time, then dev and calibration."""
         self.folder.mkdir(parents=True, exist_ok=True)
-        todo = [i for i in range(self.n_chunks) if not self._chunk(i).exists()]
+        todo = [i for i in range(self.n_chunks) if not self._chunk(i).exists()] if "train" in splits else []
         start = time.perf_counter()
         if todo:
             self.log(f"[bank] {self.folder}: building {len(todo)} of {self.n_chunks} chunks of {CHUNK} examples "
@@ -89,7 +89,7 @@ class Bank:
                 for done, job in enumerate(jobs, 1):
                     self._progress(done, len(jobs), start, _build_job(job))
         for split in ("dev", "calibration"):
-            if not (self.folder / f"{split}.pt").exists():
+            if split in splits and not (self.folder / f"{split}.pt").exists():
                 _worker_init(self)
                 _build_job((split, 0))
         self.log(f"[bank] ready in {time.perf_counter() - start:.0f}s")
@@ -154,6 +154,7 @@ def _worker_init(bank: Bank) -> None:
         _STATE.update(bank=bank, lm=AudioLM(bank.backbone, attention="causal"))
 
 
+@torch.no_grad()
 def _build_job(job: tuple[str, int]) -> str:
     split, index = job
     bank: Bank = _STATE["bank"]

@@ -39,6 +39,22 @@ def test_audio_states_are_mapped_to_absolute_time(checkpoints: dict[str, Path], 
     assert long.consumed_seconds == pytest.approx(45.0)
 
 
+@pytest.mark.parametrize("attention", ["causal", "bidirectional"])
+def test_tower_on_valid_frames_equals_the_models_own_padded_forward(checkpoints: dict[str, Path],
+                                                                     attention: str) -> None:
+    # AudioLM runs Qwen2-Audio's tower on each window's valid frames; the model's own forward
+    # runs it on the 3000-frame window with the padding masked. Same states.
+    lm = AudioLM(checkpoints["qwen2-audio"], attention=attention)
+    audio = noise(37.3)
+    mine = lm.encode("When?", audio)
+    assert "encoder" in mine.timings
+    inputs, _, _ = lm.inputs("When?", audio)
+    with torch.no_grad():
+        hidden = lm.model(**{**inputs, **lm._attention(inputs)}, output_hidden_states=True).hidden_states[-1][0]
+    where = (inputs["input_ids"][0] == lm.audio_token_id).nonzero().flatten()
+    assert torch.allclose(mine.hidden, hidden[where], atol=1e-4)
+
+
 def test_consumed_seconds_reveals_truncation(checkpoints: dict[str, Path]) -> None:
     one_window = AudioLM(checkpoints["qwen2-audio"], max_windows=1)
     assert one_window.encode("When?", noise(45.0)).consumed_seconds == pytest.approx(30.0)

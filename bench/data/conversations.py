@@ -8,9 +8,9 @@ from pathlib import Path
 import numpy as np
 
 from bench.audio import write_audio
-from bench.data.espeak import SPEAKER_VOICES, synthesize
+from bench.data.espeak import SPEAKER_VOICES
 from bench.data.recording import Recording
-from bench.data.wordlist import make_sentence
+from bench.data.speech import speak_sentence
 from bench.types import AudioRef, Event
 
 
@@ -47,7 +47,7 @@ def generate(params: ConversationParams, recording_id: str, rng: random.Random, 
     sr = 16_000
     for slot in order:
         voice = slot or rng.choice([v for v in voices if v != previous] or voices)
-        speech = synthesize(make_sentence(rng, rng.randint(*params.words_per_turn)), voice=voice, rate=params.rate)
+        speech = speak_sentence(rng, rng.randint(*params.words_per_turn), voice, params.rate)
         sr = speech.sample_rate
         lead = speech.words[0].onset  # the synthesizer's own leading silence
         if turns and rng.random() < params.overlap:
