@@ -130,16 +130,18 @@ def record_row(out: JsonlWriter, method: str, item: WorkItem, prediction: Predic
 
 
 def scorable(prediction: Prediction, needs_offsets: bool) -> Prediction:
-    """The answers a metric can take: finite times, and spans that end after they start.
+    """The answers a metric can take: finite times within what any suite could accept.
 
-    The row keeps the raw prediction; health flags count what was dropped here. (Absurd
+    A span that ends at or before its start is kept and scored as the peer scorers score it
+    (pyannote.metrics: an empty turn adds nothing; sed_eval: an event with a wrong offset), and
+    counted by the `degenerate_span` health flag. The row keeps the raw prediction. (Absurd
     times have already made the answer an out_of_range failure: `screen_times`.)
     """
+    def bounded(t: float | None) -> bool:
+        return t is not None and math.isfinite(t) and abs(t) <= MAX_SCORABLE_S
+
     def ok(e: Event) -> bool:
-        if not (math.isfinite(e.onset) and abs(e.onset) <= MAX_SCORABLE_S):
-            return False
-        return not needs_offsets or (e.offset is not None and math.isfinite(e.offset) and e.offset > e.onset
-                                     and e.offset <= MAX_SCORABLE_S)
+        return bounded(e.onset) and (not needs_offsets or bounded(e.offset))
 
     return replace(prediction, events=[e for e in prediction.events if ok(e)])
 

@@ -10,6 +10,11 @@ import pandas as pd
 from bench.types import Example, Prediction
 
 FLAGS = ("failed", "unparsable", "out_of_range", "unordered", "wrong_count", "duplicates")
+# Flags added later: rows written before them lack the key and count as not flagged.
+# degenerate_span: a span that ends at or before its start (offset <= onset). It is still
+# scored as pyannote.metrics and sed_eval score it (an empty turn adds nothing to DER; an event
+# scorer sees a wrong offset), and flagged here so it never passes unnoticed.
+LATER_FLAGS = ("degenerate_span",)
 # Answers a little past the end are rounding, not hallucination.
 RANGE_TOLERANCE = 0.01
 
@@ -20,6 +25,7 @@ def answer_health(example: Example, prediction: Prediction, answered: int, expec
     times = onsets + [e.offset for e in prediction.events if e.offset is not None]
     failed = prediction.failure is not None
     keys = [(e.label, round(e.onset, 2)) for e in prediction.events]
+    degenerate = sum(1 for e in prediction.events if e.offset is not None and not e.offset > e.onset)
     health: dict[str, Any] = {
         "failed": failed,
         "failure_kind": prediction.failure.kind if failed else None,
@@ -30,6 +36,8 @@ def answer_health(example: Example, prediction: Prediction, answered: int, expec
         "unordered": any(b < a for a, b in zip(onsets, onsets[1:])),
         "wrong_count": expected is not None and not failed and answered != expected,
         "duplicates": len(set(keys)) < len(keys),
+        "degenerate_span": degenerate > 0,
+        "degenerate_spans": degenerate,
     }
     transcript = example.metadata.get("transcript")
     if prediction.words is not None and transcript:
@@ -51,6 +59,9 @@ class HealthMetric:
             return {}
         frame = pd.DataFrame(self._rows)
         out = {f"{flag}_rate": float(frame[flag].mean()) for flag in FLAGS}
+        for flag in LATER_FLAGS:
+            seen = frame[flag] if flag in frame else pd.Series([False] * len(frame))
+            out[f"{flag}_rate"] = float(seen.fillna(False).astype(bool).mean())
         if "wer" in frame:
             out["wer"] = float(frame["wer"].dropna().mean())
         return out
