@@ -11,11 +11,18 @@ A suite task takes a `corpus:` instead of generated `data:`:
         audio: ../data/real/ami/{uri}.flac    # each uri's audio
         uem: ../data/real/ami/debug.test.uem  # rttm only, optional: the scored regions
         uris: ../data/real/ami/debug.test.lst # optional: only these uris, in this order
+        speakers: file                        # rttm: speaker names are per file (default), or global
 
 Every audio file is converted once to 16 kHz mono WAV in the cache (other rates and stereo are
 converted, and the row says from what). Problems are reported on stderr and in the recording's
 metadata, never silently kept: annotations outside the audio are clipped to it, files whose
-audio is missing or unreadable are left out.
+audio is missing or unreadable are left out. A diarization turn running past the audio is scored
+as written, restricted to the audio by the UEM (`metadata["unclipped_reference"]`), so a clipped
+end gets no collar of its own and the run agrees with `bench score` on the original RTTM.
+
+Speaker names are taken as local to their file (`speakerA` of one meeting is not `speakerA` of
+the next): a recording concatenated from several files names each speaker `uri/name`, unless the
+corpus says `speakers: global` (the same name is the same person in every file).
 """
 from __future__ import annotations
 
@@ -48,6 +55,7 @@ FORMATS: dict[str, tuple[str, Callable[..., dict[str, list[Event]]] | None]] = {
     "word_json": ("speech", formats.read_word_json),
     "hf": ("speech", None),
 }
+SPEAKER_SCOPES = ("file", "global")
 CORPUS_MODULES = ("corpus.py", "hf_dataset.py", "formats.py", "stretch.py", "recording.py", "sources.py")
 
 
@@ -70,10 +78,13 @@ class CorpusSpec:
     label_key: str = "word"
     onset_key: str = "start"
     offset_key: str = "end"
+    speakers: str = "file"  # conversation corpora: speaker names per file, or global to the corpus
 
     def __post_init__(self) -> None:
         if self.format not in FORMATS:
             raise ValueError(f"format: unknown {self.format!r}; known: {', '.join(FORMATS)}")
+        if self.speakers not in SPEAKER_SCOPES:
+            raise ValueError(f"speakers: expected {' or '.join(SPEAKER_SCOPES)}, got {self.speakers!r}")
         if self.format == "hf":
             if not self.path:
                 raise ValueError("path: required for format hf (a save_to_disk folder or parquet files)")
@@ -221,6 +232,11 @@ def convert(spec: CorpusSpec, item: Entry, recording_id: str, out: Path) -> Reco
         metadata["warnings"] = [message]
     if item.uem is not None:
         metadata["uem"] = [[min(on, audio.duration), min(off, audio.duration)] for on, off in item.uem]
+    if outside and spec.source == "conversation":
+        # Scored as written, within the audio by the UEM: clipping would add a reference
+        # boundary at the audio's end, and with it a collar no other scorer puts there.
+        metadata["unclipped_reference"] = [e.to_dict() for e in item.events]
+        metadata.setdefault("uem", [[0.0, audio.duration]])
     if spec.source == "conversation":
         metadata["speakers"] = sorted({e.label for e in events})
     return Recording(recording_id, AudioRef(str(out), SAMPLE_RATE, audio.duration), events, metadata)
@@ -253,4 +269,19 @@ def corpus_recordings(spec: CorpusSpec, duration: float, n: int, seed: int) -> l
     pool, folder = corpus_pool(spec)
     if duration == NATIVE:
         return pool[:n]
+    if spec.source == "conversation" and spec.speakers == "file":
+        pool = [per_file_speakers(r) for r in pool]
     return stretched(spec.source, pool, folder, duration, n, ("corpus", spec, seed))
+
+
+def per_file_speakers(recording: Recording) -> Recording:
+    """`recording` with each speaker named `uri/name`, so that files concatenated into one
+    recording never merge two people who only share a file-local name (speakerA)."""
+    uri = recording.metadata.get("uri", recording.id)
+
+    def name(label: str) -> str:
+        return f"{uri}/{label}"
+
+    metadata = {**recording.metadata, "speakers": sorted(name(s) for s in recording.metadata.get("speakers", []))}
+    metadata.pop("unclipped_reference", None)
+    return replace(recording, events=[replace(e, label=name(e.label)) for e in recording.events], metadata=metadata)

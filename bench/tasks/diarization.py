@@ -7,7 +7,7 @@ from typing import Any
 from bench.data.recording import Recording
 from bench.metrics.diarization import DiarizationMetric
 from bench.tasks.base import Task, _key
-from bench.types import Example, Prediction
+from bench.types import Event, Example, Prediction
 
 # Unprefixed: no collar, overlap scored (dscore's default). "nist/": md-eval's +-0.25 s collar, overlap skipped.
 SETTINGS = {"": dict(collar=0.0, skip_overlap=False), "nist": dict(collar=0.25, skip_overlap=True)}
@@ -33,9 +33,13 @@ class Diarization(Task):
     def score(self, scorers: dict[str, Any], example: Example, prediction: Prediction) -> dict[str, float]:
         # A corpus may score only part of a file (its UEM); generated audio is scored whole.
         uem = [tuple(region) for region in example.metadata.get("uem", [])] or [(0.0, example.audio.duration)]
+        # A corpus turn running past the audio is scored as written, restricted by the UEM
+        # (bench.data.corpus): the clipped reference would put a collar at the audio's end.
+        unclipped = example.metadata.get("unclipped_reference")
+        reference = [Event.from_dict(e) for e in unclipped] if unclipped is not None else example.reference
         out: dict[str, float] = {}
         for prefix, scorer in scorers.items():
-            result = scorer(example.id, example.reference, prediction.events, uem=uem)
+            result = scorer(example.id, reference, prediction.events, uem=uem)
             out.update({_key(prefix, k): v for k, v in result.items()})
         return out
 
