@@ -28,18 +28,59 @@ def _grid(n: int) -> tuple[plt.Figure, list[plt.Axes]]:
     return fig, list(axes.flat[:n])
 
 
-def _duration_axis(ax: plt.Axes, durations: pd.Series) -> None:
-    """Log-spaced durations, labelled with the suite's own values rather than powers of ten."""
-    ticks = sorted(durations.unique())
+def _duration_axis(ax: plt.Axes, positions: pd.DataFrame) -> None:
+    """Log-spaced durations, labelled with the suite's own values rather than powers of ten;
+    native rows sit at their mean audio length, labelled as such."""
+    ticks: dict[float, str] = {}
+    for x, nominal in sorted(zip(positions["x"], positions["duration"])):
+        ticks.setdefault(float(x), "native\n~%.3g" % x if nominal == NATIVE else f"{nominal:g}")
     ax.set_xscale("log")
-    ax.xaxis.set_major_locator(matplotlib.ticker.FixedLocator(ticks))
-    ax.xaxis.set_major_formatter(matplotlib.ticker.FixedFormatter([f"{t:g}" for t in ticks]))
+    ax.xaxis.set_major_locator(matplotlib.ticker.FixedLocator(list(ticks)))
+    ax.xaxis.set_major_formatter(matplotlib.ticker.FixedFormatter(list(ticks.values())))
     ax.xaxis.set_minor_locator(matplotlib.ticker.NullLocator())
 
 
+# Methods that only calibrate the scale (perfect and chance answers): dashed, hollow markers.
+REFERENCE_METHODS = {"oracle", "uniform"}
+MARKERS = ("o", "s", "^", "D", "v", "P", "X", "<", ">", "*")
+# Each method's points are nudged sideways by this factor of x (log axis), so identical values
+# (oracle and a perfect peer, say) stay visible side by side instead of one hiding the other.
+NUDGE = 0.025
+
+
+def plot_positions(table: pd.DataFrame, native_x: dict[str, float] | None = None) -> pd.DataFrame:
+    """`table` with an `x` column: the nominal duration, or for native-length rows (corpus files
+    as they are) the mean audio length of the task's native rows. Rows with no place are dropped."""
+    table = table.copy()
+    if table.empty:
+        table["x"] = []
+        return table
+    native = table["duration"] == NATIVE
+    if native_x is None:
+        native_x = (table[native].groupby("task")["audio_s"].mean().to_dict()
+                    if "audio_s" in table.columns else {})
+    table["x"] = [native_x.get(t, math.nan) if n else d for t, d, n in zip(table["task"], table["duration"], native)]
+    return table[table["x"].map(lambda x: isinstance(x, (int, float)) and math.isfinite(x) and x > 0)]
+
+
+def method_style(method: str, index: int, count: int) -> dict[str, Any]:
+    reference = method in REFERENCE_METHODS
+    return {"marker": MARKERS[index % len(MARKERS)], "linestyle": "--" if reference else "-",
+            "markerfacecolor": "none" if reference else None, "label": method,
+            "nudge": (1 + NUDGE) ** (index - (count - 1) / 2)}
+
+
+def _draw(ax: plt.Axes, frame: pd.DataFrame, column: str) -> None:
+    keys = sorted(frame["method"].unique())
+    for i, method in enumerate(keys):
+        group = frame[frame["method"] == method].sort_values("x")
+        style = method_style(method, i, len(keys))
+        nudge = style.pop("nudge")
+        ax.plot(group["x"] * nudge, group[column], **style)
+
+
 def _per_task_lines(table: pd.DataFrame, metric_of: Any, ylabel_of: Any, path: Path, logy: bool = False) -> Path | None:
-    # Native-length examples have no place on a duration axis; the tables show them.
-    table = table[table["duration"] > NATIVE]
+    table = plot_positions(table)
     types = dict(zip(table["task"], table["task_type"]))
     tasks = [t for t in table["task"].unique() if metric_of(types[t]) in table.columns]
     if table.empty or not tasks:
@@ -47,10 +88,8 @@ def _per_task_lines(table: pd.DataFrame, metric_of: Any, ylabel_of: Any, path: P
     fig, axes = _grid(len(tasks))
     for ax, task in zip(axes, tasks):
         frame = table[table["task"] == task]
-        for method, group in frame.groupby("method"):
-            group = group.sort_values("duration")
-            ax.plot(group["duration"], group[metric_of(types[task])], marker="o", label=method)
-        _duration_axis(ax, frame["duration"])
+        _draw(ax, frame, metric_of(types[task]))
+        _duration_axis(ax, frame)
         if logy:
             ax.set_yscale("log")
         ax.set_title(task)
@@ -73,16 +112,27 @@ def time_vs_duration(table: pd.DataFrame, path: Path) -> Path | None:
     return _per_task_lines(table, lambda _: "seconds_per_example", lambda _: "wall s / example (log)", path, logy=True)
 
 
-def speedup_plot(ups: pd.DataFrame, path: Path) -> Path | None:
-    ups = ups[ups["duration"] > NATIVE] if not ups.empty else ups
+def speedup_plot(ups: pd.DataFrame, path: Path, table: pd.DataFrame | None = None) -> Path | None:
+    if ups.empty:
+        return None
+    # Native rows sit at the mean audio length of their task (from the report's table).
+    native_x: dict[str, float] = {}
+    if table is not None and not table.empty and "audio_s" in table.columns:
+        native = table[table["duration"] == NATIVE]
+        native_x = native.groupby("task")["audio_s"].mean().to_dict()
+    ups = plot_positions(ups, native_x)
     if ups.empty:
         return None
     fig, ax = plt.subplots(figsize=(6, 4))
-    for (task, method), group in ups.groupby(["task", "method"]):
-        group = group.sort_values("duration")
-        ax.plot(group["duration"], group["speedup"], marker="o", label=f"{method} / {task}")
+    pairs = sorted(ups.groupby(["task", "method"]).groups)
+    for i, (task, method) in enumerate(pairs):
+        group = ups[(ups["task"] == task) & (ups["method"] == method)].sort_values("x")
+        style = method_style(method, i, len(pairs))
+        nudge = style.pop("nudge")
+        style["label"] = f"{method} / {task}"
+        ax.plot(group["x"] * nudge, group["speedup"], **style)
     ax.axhline(1.0, color="grey", lw=0.8)
-    _duration_axis(ax, ups["duration"])
+    _duration_axis(ax, ups)
     ax.set_yscale("log")
     ax.set_xlabel("audio duration (s)")
     ax.set_ylabel(f"speedup over {ups['baseline'].iloc[0]} (x)")
@@ -151,7 +201,7 @@ def make_all(table: pd.DataFrame, ups: pd.DataFrame, rows: list[dict[str, Any]],
     figures = [
         accuracy_vs_duration(table, out / "accuracy_vs_duration.png"),
         time_vs_duration(table, out / "time_vs_duration.png"),
-        speedup_plot(ups, out / "speedup.png"),
+        speedup_plot(ups, out / "speedup.png", table),
     ]
     for group in pick_timeline_examples(rows, timelines):
         name = group[0]["example"]["id"].replace("/", "_")
