@@ -34,12 +34,24 @@ class RequestFailed(Exception):
         self.kind = kind  # a bench.types failure kind: "timeout" or "http_error"
 
 
+def checked_python(path: str, what: str) -> str:
+    """`path` if it is a Python interpreter (an executable file named python*), else a one-line
+    ConfigError naming `what`: a suite's option must not launch just any program."""
+    name = os.path.basename(str(path))
+    if not (isinstance(path, str) and name.startswith("python") and os.path.isfile(path)
+            and os.access(path, os.X_OK)):
+        raise ConfigError(f"{what}: {str(path)!r} is not a Python interpreter (an executable file whose name "
+                          "starts with 'python', such as .venv-vllm/bin/python)")
+    return path
+
+
 def vllm_python(option: str | None) -> str:
     """The interpreter of the vLLM environment: the option, $FRAMEBENCH_VLLM_PYTHON, this one
     if vLLM imports here, else .venv-vllm."""
-    chosen = option or os.environ.get("FRAMEBENCH_VLLM_PYTHON")
-    if chosen:
-        return chosen
+    if option:
+        return checked_python(option, "vllm_python")
+    if os.environ.get("FRAMEBENCH_VLLM_PYTHON"):
+        return checked_python(os.environ["FRAMEBENCH_VLLM_PYTHON"], "$FRAMEBENCH_VLLM_PYTHON")
     import importlib.util
     if importlib.util.find_spec("vllm") is not None:
         return sys.executable

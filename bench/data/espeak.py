@@ -359,7 +359,10 @@ def _private_copy(src: str) -> str:
             else:
                 os.makedirs(d, exist_ok=True)
             path = os.path.join(d, name)
-            if not (os.path.exists(path) and os.path.getsize(path) == st.st_size):
+            # Reused only when its bytes are the source's: a copy of the same size but other
+            # content (damaged, or planted in the user's cache) is replaced.
+            if not (os.path.exists(path) and os.path.getsize(path) == st.st_size
+                    and _sha256(path) == _sha256(src)):
                 fd, part = tempfile.mkstemp(dir=d, suffix=".part")
                 os.close(fd)
                 shutil.copyfile(src, part)
@@ -377,6 +380,14 @@ def _private_copy(src: str) -> str:
                 shutil.rmtree(tmp, ignore_errors=True)
     # Deterministic only as long as nothing else in the process loads it too.
     return src
+
+
+def _sha256(path: str) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def _has_breath(path: str) -> bool:
