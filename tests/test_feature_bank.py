@@ -83,3 +83,19 @@ def test_frozen_tower_config_errors_name_the_field() -> None:
         parse_config(frozen(audio_tower="wav2vec"))
     with pytest.raises(ConfigError, match="save_dtype"):
         parse_config(frozen(save_dtype="int4"))
+
+
+def test_compare_decoders_scores_every_decoder_on_the_dev_set(tmp_path: Path) -> None:
+    from methods.compare_decoders import COLUMNS, compare
+    from methods.frame_tasks import DECODERS
+
+    raw = frozen(max_steps=2, batch_size=2)
+    out = train(parse_config(raw), tmp_path / "ckpt", raw_config=raw, log=lambda _: None)
+    table = compare(out)
+    assert set(table["decoder"]) == set(DECODERS)
+    assert set(table["task"]) <= {"word_single", "speaker_onset", "event_onset"} and len(table) >= len(DECODERS)
+    assert table.loc[table["default"], "decoder"].unique().tolist() == ["posterior_mode"]
+    for column in COLUMNS:
+        assert table[column].between(0, 1).all()
+    # A hit needs only a prediction nearby, so it is never rarer than an in-order match.
+    assert (table["hit@50ms"] >= table["acc@50ms"] - 1e-12).all()
