@@ -36,6 +36,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Callable
 
+import numpy as np
 import soundfile as sf
 
 from bench.audio import SAMPLE_RATE, AudioError, load_audio, write_audio
@@ -157,6 +158,8 @@ def entries(spec: CorpusSpec) -> list[Entry]:
         for uri, regions in formats.read_uem(path).items():
             uem.setdefault(uri, []).extend(regions)
     uris = _read_uris(spec.uris) if spec.uris else sorted(annotations)
+    if not uris:
+        raise ValueError(f"{spec.uris or spec.annotations}: no annotated file (the annotations name no uri)")
     out = []
     for uri in uris:
         audio = audio_path(spec.audio, uri)
@@ -219,6 +222,10 @@ def convert(spec: CorpusSpec, item: Entry, recording_id: str, out: Path) -> Reco
         audio = load_audio(source)
     except (AudioError, RuntimeError, OSError) as e:
         warn(f"{where}: audio unreadable ({' '.join(str(e).split())}); left out")
+        return None
+    bad = int(audio.samples.size - np.count_nonzero(np.isfinite(audio.samples)))
+    if bad:
+        warn(f"{where}: audio has {bad} sample(s) that are not finite numbers (NaN or infinity); left out")
         return None
     write_audio(out, audio.samples, SAMPLE_RATE)
     metadata: dict[str, Any] = {"source": "corpus", "corpus": spec.format, "uri": item.uri}

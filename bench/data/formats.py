@@ -443,4 +443,5 @@ def to_annotation(events: Iterable[Event], uri: str) -> Annotation:
 
 
 def to_timeline(regions: Iterable[tuple[float, float]], uri: str) -> Timeline:
-    return Timeline([Segment(on, off) for on, off in regions], uri=uri)
+    # Overlapping or repeated regions are one scored region: time is never scored twice.
+    return Timeline([Segment(on, off) for on, off in regions], uri=uri).support()
