@@ -40,6 +40,7 @@ def test_a_turn_past_the_audio_end_scores_as_bench_score_does_on_the_original_rt
                     "SPEAKER m1 1 4.500 7.500 <NA> <NA> B <NA> <NA>\n")
     spec = CorpusSpec("rttm", annotations=str(rttm), audio=str(tmp_path / "{uri}.wav"))
     (recording,) = corpus_recordings(spec, NATIVE, 1, seed=0)
+    assert "uem" not in recording.metadata  # the whole audio is scored, as for any file without a UEM
     task = get_task("diarization")
     example = task.make_example(recording, None)
     clip_annotations(example)

@@ -240,10 +240,10 @@ def convert(spec: CorpusSpec, item: Entry, recording_id: str, out: Path) -> Reco
     if item.uem is not None:
         metadata["uem"] = [[min(on, audio.duration), min(off, audio.duration)] for on, off in item.uem]
     if outside and spec.source == "conversation":
-        # Scored as written, within the audio by the UEM: clipping would add a reference
-        # boundary at the audio's end, and with it a collar no other scorer puts there.
+        # Scored as written, within the audio by the UEM (the file's, cut at its end, or the
+        # whole audio): clipping would add a reference boundary at the audio's end, and with it
+        # a collar no other scorer puts there.
         metadata["unclipped_reference"] = [e.to_dict() for e in item.events]
-        metadata.setdefault("uem", [[0.0, audio.duration]])
     if spec.source == "conversation":
         metadata["speakers"] = sorted({e.label for e in events})
     return Recording(recording_id, AudioRef(str(out), SAMPLE_RATE, audio.duration), events, metadata)
