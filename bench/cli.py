@@ -155,7 +155,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     calibrator = sub.add_parser("calibrate", help="tune a frame head's activity thresholds on held-out examples")
     calibrator.add_argument("checkpoint", help="checkpoint folder, e.g. checkpoints/frame-ihp")
-    calibrator.add_argument("--examples", type=int, default=16, help="calibration examples per activity task")
+    calibrator.add_argument("--examples", type=int, default=None,
+                            help="calibration examples per activity task (default: the training config's)")
     calibrator.set_defaults(func=cmd_calibrate)
 
     lister = sub.add_parser("list", help="list tasks and methods")

@@ -57,7 +57,7 @@ def tune(lm: Any, head: FrameHead, examples: list[TrainingExample]) -> dict[str,
     return thresholds
 
 
-def main(checkpoint: Path, n_examples: int = DEFAULT_EXAMPLES) -> dict[str, float]:
+def main(checkpoint: Path, n_examples: int | None = None) -> dict[str, float]:
     """Calibrate a trained checkpoint in place; returns the thresholds."""
     from methods.backbone import AudioLM
     from methods.checkpoint import read_meta
@@ -71,6 +71,7 @@ def main(checkpoint: Path, n_examples: int = DEFAULT_EXAMPLES) -> dict[str, floa
     head, head_meta = FrameHead.load(checkpoint / "head.pt")
     head.eval()
     tasks = [t for t in config.tasks if t in ACTIVITY_TASKS]
+    n_examples = n_examples or config.calibration_examples
     examples = calibration_set(tasks, held_out_pools(config), config.seed, config.durations, n_examples * len(tasks))
     head.thresholds = tune(lm, head, examples)
     head.save(checkpoint / "head.pt", backbone=head_meta["backbone"], loss=head_meta["loss"], extra=head_meta["extra"])
