@@ -83,4 +83,4 @@ def embed_with_audio(model: torch.nn.Module, input_ids: torch.Tensor, states: li
 
 
 def as_numpy_f16(states: list[torch.Tensor]) -> list[np.ndarray]:
-    return [s.to(torch.float16).numpy() for s in states]
+    return [s.detach().to(torch.float16).numpy() for s in states]
