@@ -87,14 +87,14 @@ def test_frozen_tower_config_errors_name_the_field() -> None:
 
 def test_compare_decoders_scores_every_decoder_on_the_dev_set(tmp_path: Path) -> None:
     from methods.compare_decoders import COLUMNS, compare
-    from methods.frame_tasks import DECODERS
+    from methods.frame_tasks import DECODERS, DEFAULT_DECODER
 
     raw = frozen(max_steps=2, batch_size=2)
     out = train(parse_config(raw), tmp_path / "ckpt", raw_config=raw, log=lambda _: None)
     table = compare(out)
     assert set(table["decoder"]) == set(DECODERS)
     assert set(table["task"]) <= {"word_single", "speaker_onset", "event_onset"} and len(table) >= len(DECODERS)
-    assert table.loc[table["default"], "decoder"].unique().tolist() == ["posterior_mode"]
+    assert table.loc[table["default"], "decoder"].unique().tolist() == [DEFAULT_DECODER["ihp"]]
     for column in COLUMNS:
         assert table[column].between(0, 1).all()
     # A hit needs only a prediction nearby, so it is never rarer than an in-order match.
