@@ -65,16 +65,17 @@ def plot_positions(table: pd.DataFrame, native_x: dict[str, float] | None = None
 
 def method_style(method: str, index: int, count: int) -> dict[str, Any]:
     reference = method in REFERENCE_METHODS
+    colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
     return {"marker": MARKERS[index % len(MARKERS)], "linestyle": "--" if reference else "-",
-            "markerfacecolor": "none" if reference else None, "label": method,
-            "nudge": (1 + NUDGE) ** (index - (count - 1) / 2)}
+            "color": colors[index % len(colors)], "markerfacecolor": "none" if reference else None,
+            "label": method, "nudge": (1 + NUDGE) ** (index - (count - 1) / 2)}
 
 
-def _draw(ax: plt.Axes, frame: pd.DataFrame, column: str) -> None:
-    keys = sorted(frame["method"].unique())
-    for i, method in enumerate(keys):
+def _draw(ax: plt.Axes, frame: pd.DataFrame, column: str, methods: list[str]) -> None:
+    """One line per method; `methods` is the whole figure's, so a method looks the same in every panel."""
+    for method in sorted(frame["method"].unique()):
         group = frame[frame["method"] == method].sort_values("x")
-        style = method_style(method, i, len(keys))
+        style = method_style(method, methods.index(method), len(methods))
         nudge = style.pop("nudge")
         ax.plot(group["x"] * nudge, group[column], **style)
 
@@ -86,9 +87,10 @@ def _per_task_lines(table: pd.DataFrame, metric_of: Any, ylabel_of: Any, path: P
     if table.empty or not tasks:
         return None
     fig, axes = _grid(len(tasks))
+    methods = sorted(table["method"].unique())
     for ax, task in zip(axes, tasks):
         frame = table[table["task"] == task]
-        _draw(ax, frame, metric_of(types[task]))
+        _draw(ax, frame, metric_of(types[task]), methods)
         _duration_axis(ax, frame)
         if logy:
             ax.set_yscale("log")
@@ -96,7 +98,9 @@ def _per_task_lines(table: pd.DataFrame, metric_of: Any, ylabel_of: Any, path: P
         ax.set_xlabel("audio duration (s)")
         ax.set_ylabel(ylabel_of(types[task]))
         ax.grid(alpha=0.3)
-    axes[0].legend(fontsize=8)
+    # Every method once, whichever panels it answers.
+    handles = {h.get_label(): h for ax in axes for h in ax.get_lines()}
+    axes[0].legend([handles[m] for m in methods if m in handles], [m for m in methods if m in handles], fontsize=8)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
