@@ -10,19 +10,9 @@ from bench.metrics.diarization import DiarizationMetric
 from bench.metrics.events import EventMetric
 from bench.metrics.health import HealthMetric
 from bench.runner import WorkItem, score_row
-from bench.types import AudioRef, Event, Example, Prediction
+from bench.types import Event, Prediction
 
-DURATION = 10.0
-
-
-def example(task: str) -> Example:
-    if task == "diarization":
-        reference = [Event("spk1", 0.5, 4.0), Event("spk2", 4.5, 9.0)]
-        return Example("diarization/x", task, AudioRef("x.wav", 16000, DURATION), "who spoke when?",
-                       reference, 2, {"speakers": ["spk1", "spk2"]})
-    reference = [Event("dog", 1.0, 2.0), Event("cat", 5.0, 7.5)]
-    return Example("event_detection/x", task, AudioRef("x.wav", 16000, DURATION), "which events?",
-                   reference, 2, {"labels": ["dog", "cat"]})
+from activity_examples import DURATION, example
 
 
 def row(task: str, events: list[Event]) -> dict:

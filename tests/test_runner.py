@@ -10,7 +10,7 @@ import pytest
 from bench.jsonl import read_jsonl
 from bench.reference_methods import Uniform
 from bench.report import aggregate, write_report
-from bench.runner import run_suite
+from bench.runner import WorkItem, run_suite
 from bench.suite import load_suite
 
 
@@ -132,8 +132,7 @@ def test_unreadable_audio_and_method_errors_are_recorded(tiny_suite: Path, tmp_p
 # --- one row's failure is that row's (issue 11, item 7) -------------------------------------
 
 
-def _word_item() -> "WorkItem":
-    from bench.runner import WorkItem
+def _word_item() -> WorkItem:
     from bench.types import AudioRef, Event, Example
 
     example = Example("word_all/x", "word_all", AudioRef("x.wav", 16000, 5.0), "every word?",
