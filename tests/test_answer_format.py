@@ -487,7 +487,9 @@ def test_100kb_garbage_parses_fast(name: str) -> None:
         start = time.perf_counter()
         _check_invariants(task, text)
         elapsed = time.perf_counter() - start
-        assert elapsed < 1.0, f"{name}/{task}: {elapsed:.2f} s"
+        # A guard against quadratic or worse parsing (minutes on 100 KB), not a speed target:
+        # linear parsing takes ~0.3 s here, and a CPU shared with other runs can triple that.
+        assert elapsed < 5.0, f"{name}/{task}: {elapsed:.2f} s"
 
 
 def test_json_scan_is_bounded() -> None:
