@@ -97,7 +97,9 @@ def test_concatenated_corpus_files_shift_turns_and_scored_regions() -> None:
     assert len(clips) in (2, 3) and recording.audio.duration > 59
     assert len(recording.metadata["uem"]) == len(clips)
     assert all(0 <= e.onset < e.offset <= recording.audio.duration for e in recording.events)
-    assert "MÉO069" in recording.metadata["speakers"] or "trn00" not in clips
+    # Speakers are per file once files are concatenated (issue 11, item 4): "<uri>/<name>".
+    assert "trn00/MÉO069" in recording.metadata["speakers"] or "trn00" not in clips
+    assert all("/" in s for s in recording.metadata["speakers"])
 
 
 def test_textgrid_corpus_converts_48k_audio(tmp_path: Path) -> None:
