@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 import struct
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -55,8 +56,21 @@ def default_model_path() -> Path:
     return path
 
 
+@lru_cache(maxsize=1)
+def _read_cached(path: Path, size: int, mtime_ns: int) -> dict[str, np.ndarray]:
+    return _read(path)
+
+
 def read_ct2(path: str | Path) -> dict[str, np.ndarray]:
-    """Every variable of a CTranslate2 model.bin (aliases resolved) as numpy arrays."""
+    """Every variable of a CTranslate2 model.bin (aliases resolved) as numpy arrays.
+
+    Building a checkpoint reads the sizes, then the weights: the file (75 MB) is read once.
+    Callers must not modify the arrays."""
+    stat = Path(path).stat()
+    return _read_cached(Path(path), stat.st_size, stat.st_mtime_ns)
+
+
+def _read(path: Path) -> dict[str, np.ndarray]:
     data = Path(path).read_bytes()
     offset = 0
 
